@@ -1,0 +1,1 @@
+"""Tests for the CosyVoice integration, its client and the DashScope emulator."""
