@@ -11,11 +11,6 @@ from devtools.emulator import DashScopeEmulator, EmulatorConfig
 TEST_API_KEY = "sk-test-0123456789abcdef"
 
 
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Let Home Assistant load custom_components/cosyvoice in every test."""
-
-
 @pytest.fixture
 def emulator_config() -> EmulatorConfig:
     """Emulator settings for one test: fast audio, no pacing, one valid key."""
