@@ -1,0 +1,69 @@
+"""Async client for Alibaba Cloud DashScope CosyVoice text-to-speech.
+
+Free of Home Assistant: it takes an aiohttp session and could be published on its own.
+"""
+
+from .audio import EXTENSIONS, FORMATS, SAMPLE_RATES, AudioFormat, wav_header
+from .client import VERSION, CosyVoiceClient, SynthesisResult
+from .connection import Connection, Timeouts
+from .endpoints import REGION_CN, REGION_CUSTOM, REGION_INTL, Endpoint
+from .errors import (
+    AccountError,
+    AuthenticationError,
+    CannotConnectError,
+    ConnectionDroppedError,
+    ContentFilteredError,
+    CosyVoiceError,
+    InvalidOptionError,
+    InvalidRequestError,
+    InvalidTextError,
+    ProtocolError,
+    RateLimitedError,
+    ServiceUnavailableError,
+    SynthesisTimeoutError,
+    TaskFailedError,
+    TextTooLongError,
+)
+from .models import DEFAULT_MODEL, MODELS, ModelInfo
+from .options import SynthesisOptions
+from .task import SynthesisTask, TaskState
+from .text import billed_length
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "EXTENSIONS",
+    "FORMATS",
+    "MODELS",
+    "REGION_CN",
+    "REGION_CUSTOM",
+    "REGION_INTL",
+    "SAMPLE_RATES",
+    "VERSION",
+    "AccountError",
+    "AudioFormat",
+    "AuthenticationError",
+    "CannotConnectError",
+    "Connection",
+    "ConnectionDroppedError",
+    "ContentFilteredError",
+    "CosyVoiceClient",
+    "CosyVoiceError",
+    "Endpoint",
+    "InvalidOptionError",
+    "InvalidRequestError",
+    "InvalidTextError",
+    "ModelInfo",
+    "ProtocolError",
+    "RateLimitedError",
+    "ServiceUnavailableError",
+    "SynthesisOptions",
+    "SynthesisResult",
+    "SynthesisTask",
+    "SynthesisTimeoutError",
+    "TaskFailedError",
+    "TaskState",
+    "TextTooLongError",
+    "Timeouts",
+    "billed_length",
+    "wav_header",
+]

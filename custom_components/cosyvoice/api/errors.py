@@ -1,0 +1,200 @@
+"""Typed errors of the CosyVoice client, and the mapping from DashScope's error codes.
+
+Every message is safe to log and show: none ever contains the API key.
+"""
+
+from __future__ import annotations
+
+
+class CosyVoiceError(Exception):
+    """Base class of every error the client raises."""
+
+    retryable: bool = False
+    """A fresh attempt may succeed (network, throttling, server trouble)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        """Keep DashScope's error code and request id for diagnostics and support."""
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.request_id = request_id
+
+
+# --- The request was wrong: fix it, don't retry ----------------------------------------
+
+
+class InvalidRequestError(CosyVoiceError):
+    """The service or the client refused the request's content."""
+
+
+class InvalidOptionError(InvalidRequestError, ValueError):
+    """An option (model, voice, format, sample rate, volume, rate, pitch…) is invalid.
+
+    Raised before anything is sent.
+    """
+
+    def __init__(self, option: str, message: str) -> None:
+        """Name the offending option so a UI can point at it."""
+        super().__init__(message)
+        self.option = option
+
+
+class InvalidTextError(InvalidRequestError, ValueError):
+    """The text is empty, too long or otherwise unusable. Raised before sending."""
+
+
+class TextTooLongError(InvalidTextError):
+    """The text is over a documented DashScope limit."""
+
+    def __init__(self, message: str, *, length: int, limit: int) -> None:
+        """Keep the billed length and the limit it broke."""
+        super().__init__(message)
+        self.length = length
+        self.limit = limit
+
+
+class ContentFilteredError(InvalidRequestError):
+    """DashScope's content inspection rejected the text."""
+
+
+# --- The account or key: the user must act ---------------------------------------------
+
+
+class AuthenticationError(CosyVoiceError):
+    """The API key is missing, wrong, revoked, or not allowed to use this resource."""
+
+
+class AccountError(CosyVoiceError):
+    """The account cannot be billed (arrears) or has not enabled the product."""
+
+
+# --- Transient: worth another attempt --------------------------------------------------
+
+
+class RateLimitedError(CosyVoiceError):
+    """The account's request rate or concurrency quota is exceeded."""
+
+    retryable = True
+
+
+class ServiceUnavailableError(CosyVoiceError):
+    """The service had an internal error or is overloaded (HTTP 5xx, InternalError)."""
+
+    retryable = True
+
+
+class CannotConnectError(CosyVoiceError):
+    """No connection could be made (refused, DNS, TLS, handshake timeout)."""
+
+    retryable = True
+
+
+class ConnectionDroppedError(CosyVoiceError):
+    """The connection broke during a task.
+
+    Retryable only while no audio was handed to the caller: a retry after that would
+    make the listener hear the start of the message twice.
+    """
+
+    def __init__(self, message: str, *, audio_delivered: bool) -> None:
+        """Record whether the caller already received audio."""
+        super().__init__(message)
+        self.audio_delivered = audio_delivered
+        self.retryable = not audio_delivered
+
+
+# --- The conversation went wrong --------------------------------------------------------
+
+
+class SynthesisTimeoutError(CosyVoiceError):
+    """The service stopped answering in the middle of a task."""
+
+
+class ProtocolError(CosyVoiceError):
+    """The service sent something the protocol does not allow."""
+
+
+class TaskFailedError(CosyVoiceError):
+    """A task-failed event whose code fits no narrower class."""
+
+
+_AUTH_CODES = frozenset(
+    {
+        "InvalidApiKey",
+        "NOT AUTHORIZED",
+        "AccessDenied",
+        "Model.AccessDenied",
+        "Workspace.AccessDenied",
+        "App.AccessDenied",
+        "Endpoint.AccessDenied",
+    }
+)
+_ACCOUNT_CODES = frozenset(
+    {"Arrearage", "AccessDenied.Unpurchased", "AllocationQuota.FreeTierOnly"}
+)
+_UNAVAILABLE_CODES = frozenset(
+    {
+        "InternalError",
+        "InternalError.Algo",
+        "InternalError.Timeout",
+        "RequestTimeOut",
+        "ModelUnavailable",
+        "ModelServingError",
+        "ServiceUnavailable",
+        "GatewayTimeout",
+    }
+)
+
+
+def error_from_code(
+    code: str | None,
+    message: str | None,
+    *,
+    status: int | None = None,
+    request_id: str | None = None,
+) -> CosyVoiceError:
+    """Build the right error from a DashScope error code, message and HTTP status.
+
+    Used for task-failed events (no status), HTTP error bodies and refused handshakes.
+    """
+    code = code or None
+    text = message or code or (f"HTTP {status}" if status else "unknown error")
+    if code is not None and text != code and not text.startswith(code):
+        text = f"{code}: {text}"
+    kwargs = {"code": code, "request_id": request_id}
+    if code in _ACCOUNT_CODES:
+        return AccountError(text, **kwargs)
+    if code in _AUTH_CODES or status in (401, 403):
+        return AuthenticationError(text, **kwargs)
+    if (
+        (code or "").startswith("Throttling")
+        or status == 429
+        or (message is not None and "rate limit" in message.lower())
+    ):
+        return RateLimitedError(text, **kwargs)
+    if (
+        code in _UNAVAILABLE_CODES
+        or (status is not None and status >= 500)
+        or status
+        in (
+            408,
+            409,
+        )
+    ):
+        return ServiceUnavailableError(text, **kwargs)
+    if code == "DataInspectionFailed":
+        return ContentFilteredError(text, **kwargs)
+    if code is not None and (
+        code.startswith(("InvalidParameter", "BadRequest", "ModelNotFound"))
+        or code in {"Model.NotExist", "NotFound", "WorkSpaceNotFound"}
+    ):
+        return InvalidRequestError(text, **kwargs)
+    if status is not None and 400 <= status < 500:
+        return InvalidRequestError(text, **kwargs)
+    return TaskFailedError(text, **kwargs)

@@ -1,0 +1,142 @@
+"""One validated, immutable set of synthesis options, used by every request."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .audio import FORMATS, OPUS_SAMPLE_RATES, SAMPLE_RATES, AudioFormat
+from .errors import InvalidOptionError
+from .models import DEFAULT_MODEL, MODELS, ModelInfo
+from .voices import DEFAULT_VOICE, find_voice, is_cloned_voice_id
+
+MAX_INSTRUCTION_CHARS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class SynthesisOptions:
+    """Model, voice, audio format and prosody of a synthesis request.
+
+    Validated when built: an invalid value raises :class:`InvalidOptionError` naming
+    the option, so nothing invalid is ever sent.
+    """
+
+    model: str = DEFAULT_MODEL
+    voice: str = "longanyang"
+    format: AudioFormat = "mp3"
+    sample_rate: int = 22050
+    volume: int = 50
+    """0 (mute) to 100."""
+    rate: float = 1.0
+    """Speech rate, 0.5 to 2."""
+    pitch: float = 1.0
+    """Pitch multiplier, 0.5 to 2."""
+    bit_rate: int | None = None
+    """Opus only: kbit/s, 6 to 510."""
+    language_hints: tuple[str, ...] = ()
+    instruction: str | None = None
+    seed: int | None = None
+    enable_ssml: bool = False
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """Further documented run-task parameters, passed through as they are."""
+
+    def __post_init__(self) -> None:
+        """Check every field against the model's documented capabilities."""
+        info = self.model_info
+        self._check_voice(info)
+        if self.format not in FORMATS:
+            raise InvalidOptionError(
+                "format", f"format {self.format!r} is not one of {', '.join(FORMATS)}"
+            )
+        if self.format == "opus" and not info.opus:
+            raise InvalidOptionError("format", f"{self.model} cannot produce opus")
+        if self.sample_rate not in SAMPLE_RATES:
+            raise InvalidOptionError(
+                "sample_rate",
+                f"sample rate {self.sample_rate!r} is not one of "
+                f"{', '.join(map(str, SAMPLE_RATES))}",
+            )
+        if self.format == "opus" and self.sample_rate not in OPUS_SAMPLE_RATES:
+            raise InvalidOptionError(
+                "sample_rate",
+                f"opus is made at {', '.join(map(str, sorted(OPUS_SAMPLE_RATES)))} Hz "
+                f"only, not {self.sample_rate}",
+            )
+        _check_range("volume", self.volume, 0, 100, integer=True)
+        _check_range("rate", self.rate, 0.5, 2.0)
+        _check_range("pitch", self.pitch, 0.5, 2.0)
+        if self.bit_rate is not None:
+            if self.format != "opus":
+                raise InvalidOptionError("bit_rate", "bit_rate applies to opus only")
+            _check_range("bit_rate", self.bit_rate, 6, 510, integer=True)
+        if self.seed is not None:
+            _check_range("seed", self.seed, 0, 65535, integer=True)
+        if not info.extras:
+            for name in ("language_hints", "instruction", "seed"):
+                if getattr(self, name):
+                    raise InvalidOptionError(name, f"{self.model} does not take {name}")
+        if (
+            self.instruction is not None
+            and len(self.instruction) > MAX_INSTRUCTION_CHARS
+        ):
+            raise InvalidOptionError(
+                "instruction",
+                f"instruction is longer than {MAX_INSTRUCTION_CHARS} characters",
+            )
+        if self.enable_ssml and not info.ssml:
+            raise InvalidOptionError(
+                "enable_ssml", f"{self.model} does not accept SSML"
+            )
+
+    @property
+    def model_info(self) -> ModelInfo:
+        """Capabilities of the chosen model."""
+        try:
+            return MODELS[self.model]
+        except KeyError:
+            raise InvalidOptionError(
+                "model",
+                f"unknown model {self.model!r}; use one of {', '.join(MODELS)}",
+            ) from None
+
+    def _check_voice(self, info: ModelInfo) -> None:
+        if not self.voice:
+            raise InvalidOptionError("voice", "voice is empty")
+        if is_cloned_voice_id(self.voice, self.model):
+            return
+        voice = find_voice(self.voice)
+        if voice is None:
+            raise InvalidOptionError(
+                "voice",
+                f"unknown voice {self.voice!r}: neither a system voice nor a voice "
+                f"cloned for {self.model}",
+            )
+        if not info.system_voices:
+            raise InvalidOptionError(
+                "voice",
+                f"{self.model} speaks only cloned or designed voices, "
+                f"not the system voice {self.voice!r}",
+            )
+        if info.family not in voice.families:
+            raise InvalidOptionError(
+                "voice", f"voice {self.voice!r} does not belong to model {self.model}"
+            )
+
+
+def _check_range(
+    option: str, value: object, low: float, high: float, *, integer: bool = False
+) -> None:
+    kinds: tuple[type[int | float], ...] = (int,) if integer else (int, float)
+    number = value if isinstance(value, kinds) and not isinstance(value, bool) else None
+    if number is None or not math.isfinite(number) or not low <= number <= high:
+        kind = "a whole number" if integer else "a number"
+        raise InvalidOptionError(
+            option, f"{option} must be {kind} from {low:g} to {high:g}, not {value!r}"
+        )
+
+
+def default_voice(model: str) -> str | None:
+    """The model's default system voice; None for cloned-only or unknown models."""
+    info = MODELS.get(model)
+    return None if info is None else DEFAULT_VOICE.get(info.family)

@@ -1,0 +1,193 @@
+"""The DashScope duplex WebSocket protocol: message builders and event parsing.
+
+Pure functions, no I/O; the one place where wire field names live.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from .errors import ProtocolError
+from .options import SynthesisOptions
+
+AUTHORIZATION_HEADER: Final = "Authorization"
+WORKSPACE_HEADER: Final = "X-DashScope-WorkSpace"
+
+SentenceEventType = Literal["sentence-begin", "sentence-synthesis", "sentence-end"]
+
+
+def new_task_id() -> str:
+    """A fresh task id: 32 hex digits, as the official SDK makes them."""
+    return uuid.uuid4().hex
+
+
+def handshake_headers(
+    api_key: str, workspace_id: str | None, user_agent: str
+) -> dict[str, str]:
+    """Headers of the WebSocket upgrade request."""
+    headers = {AUTHORIZATION_HEADER: f"Bearer {api_key}", "User-Agent": user_agent}
+    if workspace_id:
+        headers[WORKSPACE_HEADER] = workspace_id
+    return headers
+
+
+def run_task(task_id: str, options: SynthesisOptions) -> str:
+    """The run-task message that opens a synthesis task."""
+    parameters: dict[str, Any] = {
+        "text_type": "PlainText",
+        "voice": options.voice,
+        "format": options.format,
+        "sample_rate": options.sample_rate,
+        "volume": options.volume,
+        "rate": options.rate,
+        "pitch": options.pitch,
+    }
+    if options.enable_ssml:
+        parameters["enable_ssml"] = True
+    if options.bit_rate is not None:
+        parameters["bit_rate"] = options.bit_rate
+    if options.language_hints:
+        parameters["language_hints"] = list(options.language_hints)
+    if options.instruction:
+        parameters["instruction"] = options.instruction
+    if options.seed is not None:
+        parameters["seed"] = options.seed
+    parameters.update(options.extra)
+    return _message(
+        "run-task",
+        task_id,
+        {
+            "task_group": "audio",
+            "task": "tts",
+            "function": "SpeechSynthesizer",
+            "model": options.model,
+            "parameters": parameters,
+            "input": {},
+        },
+    )
+
+
+def continue_task(task_id: str, text: str) -> str:
+    """A continue-task message carrying the next piece of text."""
+    return _message("continue-task", task_id, {"input": {"text": text}})
+
+
+def finish_task(task_id: str, *, cancel: bool = False) -> str:
+    """finish-task: synthesize what is buffered, then end (or with cancel, drop it)."""
+    return _message(
+        "finish-task", task_id, {"input": {"directive": "cancel"} if cancel else {}}
+    )
+
+
+def _message(action: str, task_id: str, payload: dict[str, Any]) -> str:
+    return json.dumps(
+        {
+            "header": {"action": action, "task_id": task_id, "streaming": "duplex"},
+            "payload": payload,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TaskStarted:
+    """The service accepted run-task; text may now be sent."""
+
+    task_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResultGenerated:
+    """Progress of one sentence; a ``sentence-synthesis`` one precedes an audio frame.
+
+    ``type`` is None in the older protocol version, which had no sub-types.
+    """
+
+    task_id: str
+    type: SentenceEventType | None
+    sentence_index: int | None
+    original_text: str | None
+    characters: int | None
+    """Billed characters so far (cumulative), where the event says."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFinished:
+    """The task ended normally; the connection may carry another task."""
+
+    task_id: str
+    characters: int | None
+    """Final billed characters; None when the event omits usage."""
+    request_uuid: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFailed:
+    """The task failed; the service closes the connection after this."""
+
+    task_id: str
+    error_code: str | None
+    error_message: str | None
+
+
+Event = TaskStarted | ResultGenerated | TaskFinished | TaskFailed
+
+_SENTENCE_TYPES: Final = frozenset(
+    {"sentence-begin", "sentence-synthesis", "sentence-end"}
+)
+
+
+def parse_event(raw: str | bytes) -> Event:
+    """Parse one JSON text frame from the service into an event."""
+    try:
+        message = json.loads(raw)
+        header = message["header"]
+        event = header["event"]
+        task_id = header["task_id"]
+    except (ValueError, TypeError, KeyError) as err:
+        raise ProtocolError(f"malformed event from the service: {err!r}") from None
+    payload = message.get("payload") or {}
+    if not isinstance(payload, dict) or not isinstance(task_id, str):
+        raise ProtocolError("malformed event from the service: bad payload or task_id")
+    if event == "task-started":
+        return TaskStarted(task_id)
+    if event == "result-generated":
+        output = payload.get("output") or {}
+        sentence = output.get("sentence") or {}
+        kind = output.get("type")
+        return ResultGenerated(
+            task_id=task_id,
+            type=kind if kind in _SENTENCE_TYPES else None,
+            sentence_index=_int_or_none(sentence.get("index")),
+            original_text=output.get("original_text"),
+            characters=_usage_characters(payload),
+        )
+    if event == "task-finished":
+        attributes = header.get("attributes") or {}
+        return TaskFinished(
+            task_id=task_id,
+            characters=_usage_characters(payload),
+            request_uuid=attributes.get("request_uuid"),
+        )
+    if event == "task-failed":
+        return TaskFailed(
+            task_id=task_id,
+            error_code=header.get("error_code"),
+            error_message=header.get("error_message"),
+        )
+    raise ProtocolError(f"unknown event {event!r} from the service")
+
+
+def _usage_characters(payload: dict[str, Any]) -> int | None:
+    usage = payload.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    return _int_or_none(usage.get("characters"))
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,52 @@
+"""Text rules of the service: how characters are billed and the documented limits."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .errors import InvalidTextError, TextTooLongError
+
+MAX_CHARS_PER_MESSAGE: Final = 20_000
+"""Billed characters one continue-task may carry."""
+MAX_CHARS_PER_TASK: Final = 200_000
+"""Billed characters one task may carry in all."""
+
+# CJK ideographs (simplified, traditional, kanji, hanja) bill as two characters.
+_HAN_RANGES: Final = (
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x2A6DF),
+    (0x2A700, 0x2EBEF),
+    (0x2F800, 0x2FA1F),
+    (0x30000, 0x323AF),
+)
+
+
+def is_han(char: str) -> bool:
+    """Whether DashScope bills this character as two."""
+    code = ord(char)
+    return any(low <= code <= high for low, high in _HAN_RANGES)
+
+
+def billed_length(text: str) -> int:
+    """Characters as DashScope bills them: each Han character 2, anything else 1."""
+    # The common case is plain ASCII; skip the per-character range test for it.
+    if text.isascii():
+        return len(text)
+    return sum(2 if is_han(char) else 1 for char in text)
+
+
+def check_text(text: str, *, limit: int = MAX_CHARS_PER_MESSAGE) -> int:
+    """Refuse empty or over-long text; return its billed length."""
+    if not text or not text.strip():
+        raise InvalidTextError("text is empty")
+    length = billed_length(text)
+    if length > limit:
+        raise TextTooLongError(
+            f"text is {length} billed characters; the limit is {limit}"
+            " (Han characters count 2)",
+            length=length,
+            limit=limit,
+        )
+    return length

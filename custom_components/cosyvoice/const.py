@@ -1,0 +1,5 @@
+"""Constants of the CosyVoice integration."""
+
+from typing import Final
+
+DOMAIN: Final = "cosyvoice"

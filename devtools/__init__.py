@@ -1,0 +1,1 @@
+"""Development tools for the CosyVoice integration (never shipped with it)."""

@@ -1,0 +1,14 @@
+"""A local emulator of DashScope's CosyVoice WebSocket text-to-speech service.
+
+It speaks the duplex ``run-task`` / ``continue-task`` / ``finish-task`` protocol
+on ``/api-ws/v1/inference``, streams real, decodable audio and can inject the
+failures the real service shows (handshake errors, task-failed, dropped
+connections, hangs, timeouts). It deliberately shares no code with the client
+in ``custom_components`` so the two cannot share a wrong assumption.
+"""
+
+from .config import EmulatorConfig, Fault
+from .records import TaskRecord
+from .server import DashScopeEmulator
+
+__all__ = ["DashScopeEmulator", "EmulatorConfig", "Fault", "TaskRecord"]

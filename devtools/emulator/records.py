@@ -1,0 +1,37 @@
+"""What the emulator remembers of each task, for tests to inspect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+TaskState = Literal["running", "finished", "failed", "dropped", "cancelled"]
+
+
+@dataclass
+class TaskRecord:
+    """One run-task as the emulator saw and answered it; filled in live."""
+
+    task_id: str
+    connection_id: int
+    """1 for the first accepted connection, then 2, 3, …"""
+    model: str
+    parameters: dict[str, Any]
+    """The run-task ``payload.parameters`` exactly as received."""
+    format: str = "mp3"
+    """Audio format after mapping ``"Default"`` to mp3."""
+    sample_rate: int = 22050
+    """Sample rate after mapping 0 to 22050."""
+    texts: list[str] = field(default_factory=list)
+    """Each accepted continue-task text, in order."""
+    frames: list[bytes] = field(default_factory=list)
+    """Every binary frame sent for this task, in order."""
+    characters: int = 0
+    """Characters billed so far (Han characters count 2)."""
+    state: TaskState = "running"
+    error_code: str | None = None
+
+    @property
+    def audio(self) -> bytes:
+        """All audio bytes sent for this task."""
+        return b"".join(self.frames)

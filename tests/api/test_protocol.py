@@ -1,0 +1,214 @@
+"""The wire messages we build and the events we parse."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from custom_components.cosyvoice.api import ProtocolError, SynthesisOptions, protocol
+
+
+def test_run_task_carries_every_documented_field() -> None:
+    options = SynthesisOptions(
+        model="cosyvoice-v3-flash",
+        voice="longanyang",
+        format="opus",
+        sample_rate=24000,
+        volume=70,
+        rate=1.2,
+        pitch=0.9,
+        bit_rate=32,
+        language_hints=("zh",),
+        instruction="你说话的情感是happy。",
+        seed=7,
+    )
+    message = json.loads(protocol.run_task("abc", options))
+    assert message["header"] == {
+        "action": "run-task",
+        "task_id": "abc",
+        "streaming": "duplex",
+    }
+    payload = message["payload"]
+    assert payload["task_group"] == "audio"
+    assert payload["task"] == "tts"
+    assert payload["function"] == "SpeechSynthesizer"
+    assert payload["model"] == "cosyvoice-v3-flash"
+    assert payload["input"] == {}
+    assert payload["parameters"] == {
+        "text_type": "PlainText",
+        "voice": "longanyang",
+        "format": "opus",
+        "sample_rate": 24000,
+        "volume": 70,
+        "rate": 1.2,
+        "pitch": 0.9,
+        "bit_rate": 32,
+        "language_hints": ["zh"],
+        "instruction": "你说话的情感是happy。",
+        "seed": 7,
+    }
+
+
+def test_run_task_leaves_out_unset_extras_and_marks_ssml() -> None:
+    params = json.loads(protocol.run_task("t", SynthesisOptions(enable_ssml=True)))[
+        "payload"
+    ]["parameters"]
+    assert params["enable_ssml"] is True
+    for absent in ("bit_rate", "language_hints", "instruction", "seed"):
+        assert absent not in params
+
+
+def test_continue_and_finish_task() -> None:
+    cont = json.loads(protocol.continue_task("t1", "床前明月光，"))
+    assert cont == {
+        "header": {"action": "continue-task", "task_id": "t1", "streaming": "duplex"},
+        "payload": {"input": {"text": "床前明月光，"}},
+    }
+    # Non-ASCII text goes out as UTF-8, not \u escapes: half the bytes on the wire.
+    assert "床前明月光" in protocol.continue_task("t1", "床前明月光")
+    fin = json.loads(protocol.finish_task("t1"))
+    assert fin["header"]["action"] == "finish-task"
+    assert fin["payload"] == {"input": {}}
+    cancel = json.loads(protocol.finish_task("t1", cancel=True))
+    assert cancel["payload"] == {"input": {"directive": "cancel"}}
+
+
+def test_new_task_ids_are_unique_hex() -> None:
+    ids = {protocol.new_task_id() for _ in range(100)}
+    assert len(ids) == 100
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+def test_handshake_headers() -> None:
+    headers = protocol.handshake_headers("sk-1", "ws-9", "ua/1")
+    assert headers == {
+        "Authorization": "Bearer sk-1",
+        "User-Agent": "ua/1",
+        "X-DashScope-WorkSpace": "ws-9",
+    }
+    assert "X-DashScope-WorkSpace" not in protocol.handshake_headers("k", None, "ua")
+
+
+def _event(header: dict[str, object], payload: object) -> str:
+    return json.dumps({"header": header, "payload": payload})
+
+
+def test_parse_task_started_and_finished() -> None:
+    started = protocol.parse_event(
+        _event({"task_id": "t", "event": "task-started", "attributes": {}}, {})
+    )
+    assert started == protocol.TaskStarted("t")
+    finished = protocol.parse_event(
+        _event(
+            {
+                "task_id": "t",
+                "event": "task-finished",
+                "attributes": {"request_uuid": "r-1"},
+            },
+            {"output": {"sentence": {"words": []}}, "usage": {"characters": 13}},
+        )
+    )
+    assert finished == protocol.TaskFinished("t", 13, "r-1")
+    # Newer samples omit usage.
+    bare = protocol.parse_event(
+        _event({"task_id": "t", "event": "task-finished"}, {"output": {}})
+    )
+    assert bare == protocol.TaskFinished("t", None, None)
+
+
+@pytest.mark.parametrize(
+    ("output", "usage", "expected"),
+    [
+        (
+            {
+                "sentence": {"index": 0, "words": []},
+                "type": "sentence-begin",
+                "original_text": "床前明月光，",
+            },
+            None,
+            ("sentence-begin", 0, "床前明月光，", None),
+        ),
+        (
+            {"sentence": {"index": 2, "words": []}, "type": "sentence-synthesis"},
+            None,
+            ("sentence-synthesis", 2, None, None),
+        ),
+        (
+            {"sentence": {"index": 0}, "type": "sentence-end", "original_text": "x"},
+            {"characters": 6},
+            ("sentence-end", 0, "x", 6),
+        ),
+        # The older protocol: no output.type, usage on every event.
+        (
+            {"sentence": {"index": 0, "words": []}},
+            {"characters": 11},
+            (None, 0, None, 11),
+        ),
+        ({"type": "something-new"}, None, (None, None, None, None)),
+    ],
+)
+def test_parse_result_generated(
+    output: dict[str, object],
+    usage: dict[str, object] | None,
+    expected: tuple[object, ...],
+) -> None:
+    payload: dict[str, object] = {"output": output}
+    if usage is not None:
+        payload["usage"] = usage
+    event = protocol.parse_event(
+        _event({"task_id": "t", "event": "result-generated"}, payload)
+    )
+    assert isinstance(event, protocol.ResultGenerated)
+    assert (
+        event.type,
+        event.sentence_index,
+        event.original_text,
+        event.characters,
+    ) == (expected)
+
+
+def test_parse_task_failed() -> None:
+    event = protocol.parse_event(
+        _event(
+            {
+                "task_id": "t",
+                "event": "task-failed",
+                "error_code": "InvalidParameter",
+                "error_message": "[tts:]Engine return error code: 418",
+                "attributes": {},
+            },
+            {},
+        )
+    )
+    assert event == protocol.TaskFailed(
+        "t", "InvalidParameter", "[tts:]Engine return error code: 418"
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not json",
+        "[]",
+        json.dumps({"payload": {}}),
+        json.dumps({"header": {"event": "task-started"}}),
+        _event({"task_id": 5, "event": "task-started"}, {}),
+        _event({"task_id": "t", "event": "task-started"}, [1]),
+        _event({"task_id": "t", "event": "mystery"}, {}),
+    ],
+)
+def test_malformed_events_raise_protocol_error(raw: str) -> None:
+    with pytest.raises(ProtocolError):
+        protocol.parse_event(raw)
+
+
+def test_usage_ignores_non_integers() -> None:
+    event = protocol.parse_event(
+        _event(
+            {"task_id": "t", "event": "task-finished"},
+            {"usage": {"characters": True}},
+        )
+    )
+    assert isinstance(event, protocol.TaskFinished)
+    assert event.characters is None
