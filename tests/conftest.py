@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from devtools.emulator import DashScopeEmulator, EmulatorConfig
 
 TEST_API_KEY = "sk-test-0123456789abcdef"
+
+
+class _Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(self.format(record))
+
+
+@pytest.fixture(autouse=True)
+def api_key_never_logged() -> Iterator[None]:
+    """Fail any test in which our code logs the test API key, at any level."""
+    recorder = _Recorder()
+    logger = logging.getLogger("custom_components.cosyvoice")
+    previous = logger.level
+    logger.addHandler(recorder)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(recorder)
+        logger.setLevel(previous)
+    leaked = [m for m in recorder.messages if TEST_API_KEY in m]
+    assert not leaked, f"API key logged: {leaked[0]}"
 
 
 @pytest.fixture
@@ -18,7 +45,12 @@ def emulator_config() -> EmulatorConfig:
 
 
 @pytest.fixture
-async def emulator(emulator_config: EmulatorConfig) -> AsyncIterator[DashScopeEmulator]:
-    """A started emulator on a free 127.0.0.1 port; stopped after the test."""
+async def emulator(
+    emulator_config: EmulatorConfig, socket_enabled: None
+) -> AsyncIterator[DashScopeEmulator]:
+    """A started emulator on a free 127.0.0.1 port; stopped after the test.
+
+    Sockets are re-enabled for it; the test plugin still lets them reach 127.0.0.1 only.
+    """
     async with DashScopeEmulator(emulator_config) as emu:
         yield emu

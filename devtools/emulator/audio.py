@@ -24,6 +24,7 @@ SAMPLE_RATES = (8000, 12000, 16000, 22050, 24000, 44100, 48000)
 # libopus encodes only at these rates.
 OPUS_SAMPLE_RATES = (8000, 12000, 16000, 24000, 48000)
 
+_EMPTY: Samples = np.zeros(0, dtype=np.int16)
 _FADE_S = 0.005
 _FULL_SCALE = 32767 * 0.8
 # Sizes are unknown while streaming, so the RIFF and data lengths say "max".
@@ -78,6 +79,36 @@ class ToneSynth:
             wave[:fade] *= ramp
             wave[count - fade :] *= ramp[::-1]
         return wave.astype(np.int16)
+
+
+class Chunker:
+    """Cuts a stream of sample pieces into chunks of a fixed length."""
+
+    def __init__(self, size: int) -> None:
+        """Emit chunks of ``size`` samples."""
+        self._size = size
+        self._pending: list[Samples] = []
+        self._count = 0
+
+    def push(self, samples: Samples) -> list[Samples]:
+        """Add ``samples``; return the complete chunks now available."""
+        self._pending.append(samples)
+        self._count += len(samples)
+        if self._count < self._size:
+            return []
+        joined = np.concatenate(self._pending)
+        whole = len(joined) - len(joined) % self._size
+        rest = joined[whole:]
+        self._pending, self._count = [rest], len(rest)
+        return [
+            joined[start : start + self._size] for start in range(0, whole, self._size)
+        ]
+
+    def drain(self) -> Samples:
+        """Return what is left (shorter than a chunk, maybe empty)."""
+        rest = np.concatenate(self._pending) if self._pending else _EMPTY
+        self._pending, self._count = [], 0
+        return rest
 
 
 class StreamEncoder(Protocol):
@@ -174,6 +205,7 @@ class Mp3Encoder:
         self._codec.format = "s16p"
         self._codec.bit_rate = 64000 if sample_rate < 32000 else 128000
         self._pts = 0
+        self._flushed = False
 
     def encode(self, samples: Samples) -> bytes:
         """Feed PCM; return the MPEG frames that came out."""
@@ -184,7 +216,10 @@ class Mp3Encoder:
         return b"".join(bytes(packet) for packet in self._codec.encode(frame))
 
     def flush(self) -> bytes:
-        """Drain the encoder's delay buffer."""
+        """Drain the encoder's delay buffer (once; later calls return nothing)."""
+        if self._flushed:
+            return b""
+        self._flushed = True
         return b"".join(bytes(packet) for packet in self._codec.encode(None))
 
 

@@ -67,7 +67,9 @@ class Fault:
         )
 
     @classmethod
-    def task_failed(cls, code: str, message: str, *, after_audio: bool = False) -> Fault:
+    def task_failed(
+        cls, code: str, message: str, *, after_audio: bool = False
+    ) -> Fault:
         """Fail the next task: instead of task-started, or after its first audio frame."""
         return cls(
             FaultKind.TASK_FAILED, code=code, message=message, after_audio=after_audio

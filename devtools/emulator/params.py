@@ -26,7 +26,9 @@ class TaskError(Exception):
 
 def missing(field: str) -> TaskError:
     """The error for a required payload field that is absent."""
-    return TaskError(f"Missing required parameter '{field}'! Please follow the protocol!")
+    return TaskError(
+        f"Missing required parameter '{field}'! Please follow the protocol!"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,9 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _number(params: dict[str, Any], name: str, default: float, low: float, high: float) -> float:
+def _number(
+    params: dict[str, Any], name: str, default: float, low: float, high: float
+) -> float:
     value = params.get(name, default)
     if not _is_number(value) or not low <= value <= high:
         raise TaskError(
@@ -84,7 +88,9 @@ def _audio_format(params: dict[str, Any], model: str) -> tuple[str, int]:
         raise TaskError(f"Parameter invalid: sample_rate {rate} is not supported.")
     if fmt == "opus":
         if not voices.supports_opus(model):
-            raise TaskError(f"Parameter invalid: format opus is not supported by {model}.")
+            raise TaskError(
+                f"Parameter invalid: format opus is not supported by {model}."
+            )
         if rate not in OPUS_SAMPLE_RATES:
             raise TaskError(
                 f"Parameter invalid: sample_rate {rate} is not supported for opus."

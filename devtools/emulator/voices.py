@@ -11,6 +11,10 @@ import re
 from dataclasses import dataclass
 
 
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 @dataclass(frozen=True, slots=True)
 class VoiceFamily:
     """The system voices shared by the models of one generation."""
@@ -28,36 +32,36 @@ class VoiceFamily:
 
 
 _V1 = VoiceFamily(
-    names=frozenset(
+    names=_names(
         """
         longwan longcheng longhua longxiaochun longxiaoxia longxiaocheng
         longxiaobai longlaotie longshu longshuo longjing longmiao longyue
         longyuan longfei longjielidou longtong longxiang loongstella loongbella
-        """.split()
+        """
     ),
     opus=False,
 )
 
 # Voices the doc lists for cosyvoice-v2 that v3-flash/-plus accept as well (†).
-_V2_AND_V3 = frozenset(
+_V2_AND_V3 = _names(
     """
     longhuhu longanqin longanya longanling longanzhi longanrou longyichen
     longwanjun longlaobo longlaoyi longsanshu longanli longanlang longanwen
     longanyun longyingmu longyingxun longyingjing longyingtao longyingling
     longanran longanxuan longyingxiao longjiqi longhouge longanyue longshange
     longdaiyu
-    """.split()
+    """
 )
 
 _V2 = VoiceFamily(
     suffixes=("_v2",),
     names=_V2_AND_V3
-    | frozenset(
+    | _names(
         """
         longanshuo longbaizhi longyingcui longyingda longyingyan longyingtian
         longyingbing longanchong longanping longjixin longanmin longgaoseng
         longanpei longwangwang longpaopao longshanshan longniuniu
-        """.split()
+        """
     ),
 )
 

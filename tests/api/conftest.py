@@ -16,7 +16,7 @@ FAST_TIMEOUTS = Timeouts(connect=5.0, task_started=5.0, response=1.0)
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
+async def session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
     """A plain aiohttp session, as Home Assistant's shared one would be."""
     async with aiohttp.ClientSession() as http:
         yield http

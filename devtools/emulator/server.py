@@ -1,0 +1,175 @@
+"""The emulator's WebSocket server: handshake checks, faults and the public API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http
+import json
+import logging
+import uuid
+from types import TracebackType
+from typing import Self
+from urllib.parse import urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+
+from .config import EmulatorConfig, Fault, handshake_message
+from .faults import FaultPlan
+from .records import TaskRecord
+from .session import Session
+
+_LOGGER = logging.getLogger(__name__)
+
+PATH = "/api-ws/v1/inference"
+# Closing handshakes and stop() must not hang on a client that stopped reading.
+_CLOSE_TIMEOUT = 2.0
+_STOP_GRACE = 5.0
+
+
+class DashScopeEmulator:
+    """A local stand-in for DashScope's CosyVoice WebSocket service.
+
+    Use it as ``async with DashScopeEmulator(config) as emu:`` or call
+    :meth:`start` and :meth:`stop`. :attr:`config` may be changed while it runs.
+    """
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        """Prepare an emulator; nothing listens until :meth:`start`."""
+        self.config = config if config is not None else EmulatorConfig()
+        self.tasks: list[TaskRecord] = []
+        """Every run-task seen, in order, filled in live."""
+        self.connections_opened = 0
+        """Successful WebSocket upgrades so far."""
+        self.open_connections = 0
+        """WebSocket connections open right now."""
+        self.handshakes_rejected = 0
+        """Upgrades answered with an HTTP error (auth, path, injected faults)."""
+        self._faults = FaultPlan(self.config)
+        self._server: Server | None = None
+        self._url: str | None = None
+        self._stopping = asyncio.Event()
+
+    @property
+    def ws_url(self) -> str:
+        """The URL to give a client, e.g. ``ws://127.0.0.1:PORT/api-ws/v1/inference``."""
+        if self._url is None:
+            raise RuntimeError("the emulator is not started")
+        return self._url
+
+    def add_fault(self, fault: Fault, times: int = 1) -> None:
+        """Inject ``fault`` into the next ``times`` handshakes or tasks, in order."""
+        self._faults.add(fault, times)
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Listen on ``host``:``port`` (0 picks a free port)."""
+        if self._server is not None:
+            raise RuntimeError("the emulator is already started")
+        self._stopping = asyncio.Event()
+        self._server = await serve(
+            self._handle,
+            host,
+            port,
+            process_request=self._process_request,
+            server_header=None,
+            # Audio does not compress; the SDK never negotiates it anyway.
+            compression=None,
+            ping_interval=None,
+            close_timeout=_CLOSE_TIMEOUT,
+            open_timeout=None,
+        )
+        bound_host, bound_port = self._server.sockets[0].getsockname()[:2]
+        self._url = f"ws://{bound_host}:{bound_port}{PATH}"
+        _LOGGER.info("DashScope emulator listening on %s", self._url)
+
+    async def stop(self) -> None:
+        """Close every connection and the server, and wait for all of it to end."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._stopping.set()
+        server.close()
+        try:
+            async with asyncio.timeout(_STOP_GRACE):
+                await server.wait_closed()
+        except TimeoutError:
+            for connection in list(server.all_connections):
+                connection.transport.abort()
+        if server.close_task is not None:
+            await server.close_task
+        _LOGGER.info("DashScope emulator stopped")
+
+    async def __aenter__(self) -> Self:
+        """Start on a free 127.0.0.1 port."""
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop."""
+        await self.stop()
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        self.connections_opened += 1
+        self.open_connections += 1
+        connection_id = self.connections_opened
+        _LOGGER.info("connection %d opened from %s", connection_id, ws.remote_address)
+        try:
+            session = Session(ws, connection_id, self.config, self.tasks, self._faults)
+            await session.serve()
+        finally:
+            self.open_connections -= 1
+
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        if self.config.handshake_delay > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.config.handshake_delay):
+                    await self._stopping.wait()
+            if self._stopping.is_set():
+                return self._reject(connection, 503, "ServiceUnavailable")
+        if urlsplit(request.path).path.rstrip("/") != PATH:
+            return self._reject(
+                connection, 404, "NotFound", f"Path {request.path} not found."
+            )
+        fault = self._faults.next_handshake()
+        if fault is not None:
+            return self._reject(connection, fault.status, fault.code or "InternalError")
+        if not self._authorized(request.headers.get("Authorization")):
+            return self._reject(connection, 401, "InvalidApiKey")
+        return None
+
+    def _authorized(self, header: str | None) -> bool:
+        scheme, _, key = (header or "").strip().partition(" ")
+        return scheme.lower() == "bearer" and key.strip() in self.config.api_keys
+
+    def _reject(
+        self,
+        connection: ServerConnection,
+        status: int,
+        code: str,
+        message: str | None = None,
+    ) -> Response:
+        """Answer the upgrade with ``status`` and the gateway's JSON error body (§5)."""
+        self.handshakes_rejected += 1
+        request_id = str(uuid.uuid4())
+        body = json.dumps(
+            {
+                "request_id": request_id,
+                "code": code,
+                "message": message or handshake_message(code),
+            },
+            separators=(",", ":"),
+        )
+        response = connection.respond(http.HTTPStatus(status), body)
+        del response.headers["Content-Type"]
+        response.headers["Content-Type"] = "application/json"
+        response.headers["x-request-id"] = request_id
+        _LOGGER.info("handshake rejected: %d %s", status, code)
+        return response

@@ -1,0 +1,188 @@
+"""Injected faults, random faults and latency settings."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from devtools.emulator import DashScopeEmulator, EmulatorConfig, Fault
+from tests.conftest import TEST_API_KEY
+
+from .wire import eventually, open_ws
+
+
+async def test_task_failed_instead_of_task_started(emulator: DashScopeEmulator) -> None:
+    emulator.add_fault(Fault.task_failed("Throttling.RateQuota", "slow down"))
+    async with open_ws(emulator.ws_url) as wire:
+        task_id = await wire.run_task()
+        failed = await wire.recv()
+        assert isinstance(failed, dict)
+        assert failed["header"] == {
+            "task_id": task_id,
+            "event": "task-failed",
+            "attributes": {},
+            "error_code": "Throttling.RateQuota",
+            "error_message": "slow down",
+        }
+        closed = await wire.expect_closed()
+    assert closed.rcvd is not None
+    record = emulator.tasks[-1]
+    assert (record.state, record.error_code, record.frames) == (
+        "failed",
+        "Throttling.RateQuota",
+        [],
+    )
+
+
+async def test_task_failed_after_first_audio(emulator: DashScopeEmulator) -> None:
+    emulator.add_fault(Fault.task_failed("InternalError", "boom", after_audio=True))
+    async with open_ws(emulator.ws_url) as wire:
+        await wire.start()
+        await wire.continue_task("你好。再见。")
+        await wire.finish_task()
+        result = await wire.collect()
+        await wire.expect_closed()
+    assert len(result.frames) == 1
+    assert result.last["header"]["error_code"] == "InternalError"
+    assert result.last["header"]["error_message"] == "boom"
+    assert emulator.tasks[-1].state == "failed"
+
+
+async def test_drop_before_audio(emulator: DashScopeEmulator) -> None:
+    emulator.add_fault(Fault.drop(after_audio=False))
+    async with open_ws(emulator.ws_url) as wire:
+        await wire.start()
+        await wire.continue_task("你好。")
+        closed = await wire.expect_closed()
+    assert closed.rcvd is None  # no close frame: the TCP connection just died
+    assert emulator.tasks[-1].state == "dropped"
+    assert emulator.tasks[-1].frames == []
+
+
+async def test_drop_after_first_audio(emulator: DashScopeEmulator) -> None:
+    emulator.add_fault(Fault.drop(after_audio=True))
+    async with open_ws(emulator.ws_url) as wire:
+        await wire.start()
+        await wire.continue_task("你好。再见。")
+        await wire.finish_task()
+        frames = 0
+        closed = None
+        try:
+            while True:
+                if isinstance(await wire.recv(), bytes):
+                    frames += 1
+        except Exception as exc:  # noqa: BLE001
+            closed = exc
+    assert frames == 1
+    assert getattr(closed, "rcvd", "missing") is None
+    assert emulator.tasks[-1].state == "dropped"
+    assert len(emulator.tasks[-1].frames) == 1
+
+
+async def test_hang(emulator: DashScopeEmulator) -> None:
+    emulator.config.task_text_timeout = 0.1
+    emulator.config.idle_timeout = 0.1
+    emulator.add_fault(Fault.hang())
+    async with open_ws(emulator.ws_url) as wire:
+        await wire.start()
+        await wire.continue_task("你好。")
+        await wire.finish_task()
+        await wire.run_task()
+        assert await wire.quiet(0.4)  # no audio, no task-finished, no timeout
+        assert emulator.tasks[-1].state == "running"
+        assert emulator.tasks[-1].texts == ["你好。"]
+    await eventually(lambda: emulator.tasks[-1].state == "cancelled")
+    assert len(emulator.tasks) == 1
+
+
+async def test_faults_are_consumed_in_order(emulator: DashScopeEmulator) -> None:
+    emulator.add_fault(Fault.task_failed("A", "first"))
+    emulator.add_fault(Fault.task_failed("B", "second"), times=2)
+    codes = []
+    for _ in range(4):
+        async with open_ws(emulator.ws_url) as wire:
+            await wire.run_task()
+            await wire.continue_task("好。")
+            await wire.finish_task()
+            result = await wire.collect()
+            codes.append(result.last["header"].get("error_code"))
+    assert codes == ["A", "B", "B", None]
+
+
+async def _soak(emulator: DashScopeEmulator, attempts: int) -> list[str]:
+    """One task per connection; name what happened to each attempt."""
+    outcomes = []
+    for _ in range(attempts):
+        try:
+            async with open_ws(emulator.ws_url) as wire:
+                await wire.run_task()
+                await wire.continue_task("你好。")
+                await wire.finish_task()
+                result = await wire.collect()
+                last = result.last["header"]
+                outcomes.append(last.get("error_code") or last["event"])
+        except InvalidStatus as exc:
+            outcomes.append(f"http-{exc.response.status_code}")
+        except Exception as exc:  # noqa: BLE001
+            outcomes.append(type(exc).__name__)
+    return outcomes
+
+
+async def test_random_faults_are_reproducible() -> None:
+    runs = []
+    for _ in range(2):
+        config = EmulatorConfig(
+            api_keys={TEST_API_KEY},
+            ms_per_char=5,
+            random_fault_rate=0.5,
+            random_seed=1234,
+        )
+        async with DashScopeEmulator(config) as emulator:
+            runs.append(await _soak(emulator, 30))
+    assert runs[0] == runs[1]
+    kinds = set(runs[0])
+    assert "task-finished" in kinds
+    assert {"http-500", "http-429"} & kinds
+    assert "Throttling.RateQuota" in kinds
+    assert "ConnectionClosedError" in kinds
+
+
+async def test_random_fault_rate_one_always_faults(emulator: DashScopeEmulator) -> None:
+    emulator.config.random_fault_rate = 1.0
+    emulator.config.random_seed = 7
+    outcomes = await _soak(emulator, 10)
+    assert "task-finished" not in outcomes
+    assert all(o.startswith("http-") for o in outcomes)  # handshakes fault first
+    emulator.config.random_fault_rate = 0.0
+    assert await _soak(emulator, 2) == ["task-finished"] * 2
+
+
+async def test_first_audio_delay(emulator: DashScopeEmulator) -> None:
+    emulator.config.first_audio_delay = 0.3
+    async with open_ws(emulator.ws_url) as wire:
+        await wire.start()
+        await wire.continue_task("你好。")
+        started = time.monotonic()
+        while not isinstance(await wire.recv(), bytes):
+            pass
+        assert time.monotonic() - started >= 0.3
+        await wire.continue_task("再见。")  # applied once per task only
+        started = time.monotonic()
+        await wire.finish_task()
+        await wire.collect()
+        assert time.monotonic() - started < 0.25
+
+
+@pytest.mark.parametrize("factor", [0.0, 1.0])
+async def test_realtime_factor(emulator: DashScopeEmulator, factor: float) -> None:
+    emulator.config.realtime_factor = factor
+    async with open_ws(emulator.ws_url) as wire:
+        started = time.monotonic()
+        await wire.speak("一二三四五六七八九十。")  # 21 chars × 20 ms = 0.42 s
+        elapsed = time.monotonic() - started
+    if factor:
+        assert elapsed >= 0.3  # every frame but the first is paced
+    else:
+        assert elapsed < 0.3

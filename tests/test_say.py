@@ -1,0 +1,131 @@
+"""``scripts/say`` as a black box against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from devtools.emulator import DashScopeEmulator, Fault
+from tests.conftest import TEST_API_KEY
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def _say(*args: str, key: str | None = TEST_API_KEY) -> tuple[int, str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DASHSCOPE_API_KEY", None)
+    if key is not None:
+        env["DASHSCOPE_API_KEY"] = key
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "devtools.say",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_say_writes_the_audio_and_reports(
+    emulator: DashScopeEmulator, tmp_path: Path
+) -> None:
+    out = tmp_path / "hello.wav"
+    code, stdout, stderr = await _say(
+        "--ws-url",
+        emulator.ws_url,
+        "--text",
+        "你好。Hello.",
+        "--format",
+        "wav",
+        "--out",
+        str(out),
+    )
+    assert code == 0, stderr
+    report = json.loads(stdout)
+    assert report["route"] == "websocket"
+    assert report["requests"] == 1
+    assert report["failures"] == 0
+    assert report["characters"] == 4 + 1 + 6
+    assert report["bytes"] == out.stat().st_size
+    assert report["first_audio_ms"] > 0
+    assert report["total_ms"] >= report["first_audio_ms"]
+    assert out.read_bytes() == emulator.tasks[-1].audio
+    assert TEST_API_KEY not in stdout + stderr
+
+
+async def test_say_repeat_writes_one_file_per_request(
+    emulator: DashScopeEmulator, tmp_path: Path
+) -> None:
+    text_file = tmp_path / "text.txt"
+    text_file.write_text("第一句。第二句。", "utf-8")
+    code, stdout, stderr = await _say(
+        "--ws-url",
+        emulator.ws_url,
+        "--text-file",
+        str(text_file),
+        "--repeat",
+        "5",
+        "--concurrency",
+        "3",
+        "--out",
+        str(tmp_path / "out"),
+        "--format",
+        "opus",
+        "--sample-rate",
+        "24000",
+        "--api-key",
+        TEST_API_KEY,
+        key=None,
+    )
+    assert code == 0, stderr
+    report = json.loads(stdout)
+    assert (report["requests"], report["failures"]) == (5, 0)
+    files = sorted((tmp_path / "out").iterdir())
+    assert [f.name for f in files] == [f"{i:04d}.ogg" for i in range(1, 6)]
+    assert {f.read_bytes() for f in files} == {t.audio for t in emulator.tasks}
+
+
+async def test_say_reports_failures_on_one_line(emulator: DashScopeEmulator) -> None:
+    emulator.add_fault(Fault.handshake(500), times=1)
+    code, stdout, stderr = await _say(
+        "--ws-url", emulator.ws_url, "--text", "你好", "--repeat", "2"
+    )
+    assert code == 1
+    assert json.loads(stdout)["failures"] == 1
+    assert stderr.count("\n") == 1
+    assert "1 of 2 requests failed" in stderr
+
+
+async def test_say_wrong_key(emulator: DashScopeEmulator) -> None:
+    secret = "sk-not-the-right-one"
+    code, stdout, stderr = await _say(
+        "--ws-url", emulator.ws_url, "--text", "你好", key=secret
+    )
+    assert code == 1
+    assert "401" in stderr
+    assert secret not in stdout + stderr
+
+
+async def test_say_without_key_or_with_bad_options(emulator: DashScopeEmulator) -> None:
+    code, _, stderr = await _say(
+        "--ws-url", emulator.ws_url, "--text", "你好", key=None
+    )
+    assert code == 2
+    assert "DASHSCOPE_API_KEY" in stderr
+    code, _, stderr = await _say(
+        "--ws-url", emulator.ws_url, "--text", "你好", "--voice", "nobody"
+    )
+    assert code == 1
+    assert "unknown voice" in stderr
+    assert stderr.count("\n") == 1
+    code, _, stderr = await _say("--ws-url", emulator.ws_url, "--text", " ")
+    assert code == 1
+    assert "empty" in stderr
+    assert emulator.connections_opened == 0
