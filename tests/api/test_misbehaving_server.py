@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -116,10 +117,15 @@ async def _finish_then_silence(ws: web.WebSocketResponse, task_id: str) -> None:
     await ws.receive()
 
 
+async def _result_before_start(ws: web.WebSocketResponse, task_id: str) -> None:
+    await ws.send_str(_event(task_id, "result-generated", output={}))
+
+
 @pytest.mark.parametrize(
     ("script", "kind", "match"),
     [
         (_audio_before_start, ProtocolError, "before task-started"),
+        (_result_before_start, ProtocolError, "ResultGenerated before task-started"),
         (_foreign_task_id, ProtocolError, "someone-else"),
         (_garbage, ProtocolError, "malformed"),
         (_silent, SynthesisTimeoutError, "task-started"),
@@ -150,3 +156,46 @@ async def test_handshake_headers_on_the_wire(
     assert headers["Authorization"] == "Bearer sk-scripted"
     assert headers["X-DashScope-WorkSpace"] == "ws-42"
     assert headers["User-Agent"].startswith("ha-cosyvoice/")
+
+
+async def _terse_but_valid(ws: web.WebSocketResponse, task_id: str) -> None:
+    """Legal but minimal: an empty frame, and task-finished without usage."""
+    await ws.send_str(_event(task_id, "task-started"))
+    await ws.receive()
+    await ws.receive()
+    await ws.send_bytes(b"")
+    await ws.send_str(
+        _event(task_id, "result-generated", output={}, usage={"characters": 6})
+    )
+    await ws.send_bytes(b"\x01\x00")
+    await ws.send_str(_event(task_id, "task-finished", output={}))
+
+
+async def test_usage_falls_back_to_the_last_sentence(
+    make_client: Callable[[Script], CosyVoiceClient],
+) -> None:
+    result = await make_client(_terse_but_valid).synthesize(
+        "你好。", SynthesisOptions(format="pcm")
+    )
+    assert result.audio == b"\x01\x00"
+    assert result.characters == 6
+
+
+async def _abort_after_start(ws: web.WebSocketResponse, task_id: str) -> None:
+    await ws.send_str(_event(task_id, "task-started"))
+    request_transport = ws._req.transport if ws._req else None
+    assert request_transport is not None
+    request_transport.abort()
+
+
+async def test_sending_on_a_dead_socket(
+    make_client: Callable[[Script], CosyVoiceClient],
+) -> None:
+    client = make_client(_abort_after_start)
+    async with client.open_task(SynthesisOptions()) as task:
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if task.connection.ws._writer.transport.is_closing():
+                break
+        with pytest.raises(ConnectionDroppedError, match="lost"):
+            await task.send_text("还在吗？")

@@ -156,8 +156,6 @@ class SynthesisTask:
                         )
                     ) from None
                 continue
-            except (aiohttp.ClientError, OSError) as err:
-                raise self._dropped(err) from None
             last_message_at = time.monotonic()
             if message.type is aiohttp.WSMsgType.BINARY:
                 if not message.data:
@@ -198,25 +196,8 @@ class SynthesisTask:
         try:
             await self.connection.ws.send_str(data)
         except (aiohttp.ClientError, OSError, RuntimeError) as err:
-            # The service may have failed the task and closed; its reason is more
-            # useful than "cannot write".
-            raise await self._reason_for_lost_send(err) from None
-
-    async def _reason_for_lost_send(self, err: BaseException) -> CosyVoiceError:
-        while True:
-            try:
-                message = await self.connection.ws.receive(timeout=0.5)
-            except (TimeoutError, aiohttp.ClientError, OSError):
-                break
-            if message.type is not aiohttp.WSMsgType.TEXT:
-                break
-            try:
-                event = protocol.parse_event(message.data)
-            except ProtocolError:
-                break
-            if isinstance(event, protocol.TaskFailed):
-                return self._fail_with(event)
-        return self._dropped(err)
+            # A concurrent reader may already know why (a task-failed event).
+            raise self._error or self._dropped(err) from None
 
     async def _receive(self, timeout: float, waiting_for: str) -> aiohttp.WSMessage:
         try:
@@ -227,8 +208,6 @@ class SynthesisTask:
                     f"no {waiting_for} from DashScope in {timeout:g} s"
                 )
             ) from None
-        except (aiohttp.ClientError, OSError) as err:
-            raise self._dropped(err) from None
         if message.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
             raise self._dropped(message)
         return message
