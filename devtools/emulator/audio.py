@@ -9,7 +9,7 @@ bytes.
 from __future__ import annotations
 
 import struct
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import av
 import numpy as np
@@ -199,7 +199,8 @@ class Mp3Encoder:
     def __init__(self, sample_rate: int) -> None:
         """Open the encoder."""
         self._sample_rate = sample_rate
-        self._codec = av.CodecContext.create("libmp3lame", "w")
+        # PyAV's stubs type create() as the generic CodecContext in some versions.
+        self._codec = cast("Any", av.CodecContext.create("libmp3lame", "w"))
         self._codec.sample_rate = sample_rate
         self._codec.layout = "mono"
         self._codec.format = "s16p"

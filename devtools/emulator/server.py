@@ -25,7 +25,7 @@ _LOGGER = logging.getLogger(__name__)
 PATH = "/api-ws/v1/inference"
 # Closing handshakes and stop() must not hang on a client that stopped reading.
 _CLOSE_TIMEOUT = 2.0
-_STOP_GRACE = 5.0
+_STOP_GRACE = 2.0
 
 
 class DashScopeEmulator:

@@ -110,7 +110,7 @@ class Session:
         run = self._run
         if run is None:
             return now + self._config.idle_timeout
-        if run.hung or run.finishing:
+        if run.hung or run.finishing or run.record.state != "running":
             return None
         return now + self._config.task_text_timeout
 
@@ -125,8 +125,8 @@ class Session:
             _LOGGER.info("connection %d: idle, closing", self._id)
             await self._ws.close(CLOSE_IDLE, "Bye")
             return False
-        if run.hung or run.finishing:
-            return True
+        if self._deadline() is None:
+            return True  # The task moved on while the timer fired.
         return await self._fail(
             run.task_id,
             self._config.timeout_error_code,

@@ -49,6 +49,7 @@ def _closing_cleanly(synthesizer: SpeechSynthesizer) -> SpeechSynthesizer:
         if sock is not None and sock.connected:
             sock.send_close()
             synthesizer.thread.join(5)
+            sock.shutdown()  # send_close() made the reader's teardown skip this
         if app is not None:
             app.close()
 
@@ -81,7 +82,9 @@ async def test_official_sdk(
         )
     )
     try:
-        audio = await asyncio.to_thread(synthesizer.call, "今天天气怎么样？Hello world.")
+        audio = await asyncio.to_thread(
+            synthesizer.call, "今天天气怎么样？Hello world."
+        )
     finally:
         await _finish(synthesizer)
     record = emulator.tasks[-1]
