@@ -27,10 +27,12 @@ class RetryPolicy:
 
     def delay(self, failures: int, rand: Callable[[], float] = random.random) -> float:
         """Seconds to wait after the ``failures``-th failure (1-based)."""
-        cap = min(self.max_delay, self.base_delay * 2 ** (failures - 1))
+        cap = min(self.max_delay, self.base_delay * 2.0 ** (failures - 1))
         return cap * rand()
 
-    def should_retry(self, error: CosyVoiceError, failures: int, elapsed: float) -> bool:
+    def should_retry(
+        self, error: CosyVoiceError, failures: int, elapsed: float
+    ) -> bool:
         """Whether another attempt may follow this error."""
         return error.retryable and failures < self.attempts and elapsed < self.deadline
 
