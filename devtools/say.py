@@ -109,12 +109,18 @@ async def _run(args: argparse.Namespace) -> int:
             return result
 
         began = time.monotonic()
-        outcomes = await asyncio.gather(*(one(i) for i in range(args.repeat)))
+        try:
+            outcomes = await asyncio.gather(*(one(i) for i in range(args.repeat)))
+        finally:
+            await client.close()
         wall = time.monotonic() - began
 
     results = [o for o in outcomes if isinstance(o, SynthesisResult)]
     errors = [o for o in outcomes if isinstance(o, CosyVoiceError)]
-    print(json.dumps(_summary(results, errors, wall, options), ensure_ascii=False))
+    summary = _summary(results, errors, wall, options)
+    summary["connections_opened"] = client.stats.connections_opened
+    summary["retries"] = client.stats.retries
+    print(json.dumps(summary, ensure_ascii=False))
     if errors:
         _error(f"{len(errors)} of {args.repeat} requests failed; first: {errors[0]}")
         return 1

@@ -93,7 +93,9 @@ async def test_say_repeat_writes_one_file_per_request(
 
 
 async def test_say_reports_failures_on_one_line(emulator: DashScopeEmulator) -> None:
-    emulator.add_fault(Fault.handshake(500), times=1)
+    emulator.add_fault(
+        Fault.task_failed("InvalidParameter", "[tts:]Engine return error code: 418")
+    )
     code, stdout, stderr = await _say(
         "--ws-url", emulator.ws_url, "--text", "你好", "--repeat", "2"
     )

@@ -44,6 +44,8 @@ class DashScopeEmulator:
         """Successful WebSocket upgrades so far."""
         self.open_connections = 0
         """WebSocket connections open right now."""
+        self.peak_open_connections = 0
+        """Most connections open at once since start (for pool-bound tests)."""
         self.handshakes_rejected = 0
         """Upgrades answered with an HTTP error (auth, path, injected faults)."""
         self._faults = FaultPlan(self.config)
@@ -117,6 +119,9 @@ class DashScopeEmulator:
     async def _handle(self, ws: ServerConnection) -> None:
         self.connections_opened += 1
         self.open_connections += 1
+        self.peak_open_connections = max(
+            self.peak_open_connections, self.open_connections
+        )
         connection_id = self.connections_opened
         _LOGGER.info("connection %d opened from %s", connection_id, ws.remote_address)
         try:

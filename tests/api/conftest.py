@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 
 from custom_components.cosyvoice.api import CosyVoiceClient, Endpoint, Timeouts
+from custom_components.cosyvoice.api.retry import NO_RETRY
 from devtools.emulator import DashScopeEmulator
 from tests.conftest import TEST_API_KEY
 
@@ -23,10 +24,19 @@ async def session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-def client(
+async def client(
     session: aiohttp.ClientSession, emulator: DashScopeEmulator
-) -> CosyVoiceClient:
-    """A client pointed at the emulator with the valid test key."""
-    return CosyVoiceClient(
-        session, TEST_API_KEY, Endpoint.custom(emulator.ws_url), timeouts=FAST_TIMEOUTS
+) -> AsyncIterator[CosyVoiceClient]:
+    """A client pointed at the emulator with the valid test key, and no retries.
+
+    Without retries each error surfaces as it happened; the retry tests make their own.
+    """
+    api = CosyVoiceClient(
+        session,
+        TEST_API_KEY,
+        Endpoint.custom(emulator.ws_url),
+        timeouts=FAST_TIMEOUTS,
+        retry=NO_RETRY,
     )
+    yield api
+    await api.close()

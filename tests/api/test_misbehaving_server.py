@@ -19,6 +19,7 @@ from custom_components.cosyvoice.api import (
     SynthesisTimeoutError,
     Timeouts,
 )
+from custom_components.cosyvoice.api.retry import NO_RETRY
 
 Script = Callable[[web.WebSocketResponse, str], Awaitable[None]]
 
@@ -76,6 +77,7 @@ def make_client(
             "sk-scripted",
             Endpoint.custom(url, workspace_id="ws-42"),
             timeouts=Timeouts(connect=2, task_started=0.3, response=0.3),
+            retry=NO_RETRY,
         )
 
     return make

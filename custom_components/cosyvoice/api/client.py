@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import platform
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
 from .audio import EXTENSIONS, AudioFormat
 from .connection import Connection, Timeouts, open_connection
 from .endpoints import Endpoint
-from .errors import InvalidOptionError
+from .errors import ConnectionDroppedError, CosyVoiceError, InvalidOptionError
 from .options import SynthesisOptions
-from .task import SynthesisTask
+from .pool import ConnectionPool, PoolSettings
+from .retry import RetryPolicy
+from .stats import ClientStats
+from .task import SynthesisTask, TaskState
 from .text import check_text
+
+_LOGGER = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
 
@@ -46,6 +54,9 @@ class CosyVoiceClient:
     """Talks to DashScope's CosyVoice service through an injected aiohttp session.
 
     The session is borrowed, never closed here: in Home Assistant it is the shared one.
+    The client owns a pool of WebSocket connections (see :mod:`.pool`) shared by all
+    its requests, retries transient failures (see :mod:`.retry`) and keeps
+    statistics; :meth:`close` ends it all.
     """
 
     def __init__(
@@ -55,6 +66,8 @@ class CosyVoiceClient:
         endpoint: Endpoint | None = None,
         *,
         timeouts: Timeouts | None = None,
+        pool: PoolSettings | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         """Check the key's shape (never its value in a message) and keep the settings."""
         key = api_key.strip()
@@ -68,6 +81,9 @@ class CosyVoiceClient:
         self._api_key = key
         self.endpoint = endpoint or Endpoint.for_region("cn")
         self.timeouts = timeouts or Timeouts()
+        self.retry = retry or RetryPolicy()
+        self.stats = ClientStats()
+        self._pool = ConnectionPool(self.connect, pool or PoolSettings(), self.stats)
         self.user_agent = (
             f"ha-cosyvoice/{VERSION} aiohttp/{aiohttp.__version__} "
             f"python/{platform.python_version()}"
@@ -77,8 +93,19 @@ class CosyVoiceClient:
         """Describe the client without its key."""
         return f"<CosyVoiceClient {self.endpoint.region} {self.endpoint.host}>"
 
+    @property
+    def pool(self) -> ConnectionPool:
+        """The connections this client shares between its requests."""
+        return self._pool
+
+    def snapshot(self) -> dict[str, Any]:
+        """Statistics as plain data, for diagnostics."""
+        return self.stats.as_dict(
+            self._pool.open_connections, self._pool.idle_connections
+        )
+
     async def connect(self) -> Connection:
-        """Open a new WebSocket connection to the service."""
+        """Open a new WebSocket connection to the service (outside the pool)."""
         return await open_connection(
             self._session,
             self.endpoint,
@@ -87,51 +114,217 @@ class CosyVoiceClient:
             user_agent=self.user_agent,
         )
 
+    async def warm_up(self, connections: int = 1) -> None:
+        """Open connections ahead of the first request, so it skips the handshake."""
+        opened: list[Connection] = []
+        try:
+            while len(opened) < min(connections, self._pool.settings.max_connections):
+                connection, _ = await self._pool.acquire()
+                opened.append(connection)
+        finally:
+            for connection in opened:
+                self._pool.release(connection)
+
+    async def close(self) -> None:
+        """Close every connection and fail waiting requests; the client is done."""
+        await self._pool.close()
+
     @asynccontextmanager
     async def open_task(
         self, options: SynthesisOptions
     ) -> AsyncIterator[SynthesisTask]:
         """A started duplex task: send text pieces, finish, iterate the audio.
 
-        Leaving the block before the task finished closes its connection.
+        Getting a connection and starting the task are retried; what follows is not
+        (the caller's text and audio are already flowing). Leaving the block before
+        the task finished closes its connection.
         """
-        connection = await self.connect()
-        task = SynthesisTask(connection, options, timeouts=self.timeouts)
+        request = _Request(self.stats)
+        task = await self._start_task(options, request)
         try:
-            await task.start()
             yield task
+        except BaseException as err:
+            request.failed(err)
+            raise
         finally:
-            await task.close()
-            await connection.close()
+            self._end_task(task)
+            await task.close_if_unfinished()
+        request.succeeded(task)
 
     async def stream(
         self, text: str, options: SynthesisOptions
     ) -> AsyncIterator[bytes]:
-        """Audio chunks of ``text`` as they arrive."""
+        """Audio chunks of ``text`` as they arrive.
+
+        Failures before the first chunk are retried; after it they are raised, since
+        a retry would make the listener hear the beginning twice.
+        """
         check_text(text)
-        async with self.open_task(options) as task:
-            await task.send_text(text)
-            await task.finish()
-            async for chunk in task:
-                yield chunk
+        request = _Request(self.stats)
+        try:
+            while True:
+                task = await self._start_task(options, request)
+                delivered = False
+                try:
+                    await task.send_text(text)
+                    await task.finish()
+                    async for chunk in task:
+                        delivered = True
+                        yield chunk
+                except CosyVoiceError as err:
+                    if delivered or not await self._may_retry(err, request, task):
+                        raise
+                    continue
+                finally:
+                    self._end_task(task)
+                    await task.close_if_unfinished()
+                request.succeeded(task)
+                return
+        except BaseException as err:
+            request.failed(err)
+            raise
 
     async def synthesize(self, text: str, options: SynthesisOptions) -> SynthesisResult:
-        """The whole audio of ``text``, with its billed characters and timings."""
+        """The whole audio of ``text``, with its billed characters and timings.
+
+        The caller gets nothing until the end, so even a connection lost mid-audio is
+        retried.
+        """
         check_text(text)
-        begin = time.monotonic()
-        async with self.open_task(options) as task:
-            await task.send_text(text)
-            await task.finish()
-            audio = b"".join([chunk async for chunk in task])
-        return SynthesisResult(
-            audio=audio,
-            format=options.format,
-            sample_rate=options.sample_rate,
-            characters=task.characters if task.characters is not None else 0,
-            first_audio_latency=(
-                task.first_audio_at - begin if task.first_audio_at is not None else None
-            ),
-            total_time=time.monotonic() - begin,
-            task_id=task.task_id,
-            request_uuid=task.request_uuid,
+        request = _Request(self.stats)
+        try:
+            while True:
+                task = await self._start_task(options, request)
+                try:
+                    await task.send_text(text)
+                    await task.finish()
+                    audio = b"".join([chunk async for chunk in task])
+                except ConnectionDroppedError as err:
+                    err.retryable = True  # nothing reached the caller yet
+                    if not await self._may_retry(err, request, task):
+                        raise
+                    continue
+                except CosyVoiceError as err:
+                    if not await self._may_retry(err, request, task):
+                        raise
+                    continue
+                finally:
+                    self._end_task(task)
+                    await task.close_if_unfinished()
+                request.succeeded(task)
+                return SynthesisResult(
+                    audio=audio,
+                    format=options.format,
+                    sample_rate=options.sample_rate,
+                    characters=task.characters or 0,
+                    first_audio_latency=request.first_audio_latency(task),
+                    total_time=time.monotonic() - request.began,
+                    task_id=task.task_id,
+                    request_uuid=task.request_uuid,
+                )
+        except BaseException as err:
+            request.failed(err)
+            raise
+
+    async def _start_task(
+        self, options: SynthesisOptions, request: _Request
+    ) -> SynthesisTask:
+        """Get a connection and start a task on it, retrying transient failures."""
+        while True:
+            try:
+                connection, reused = await self._pool.acquire()
+            except CosyVoiceError as err:
+                if await self._may_retry(err, request, None):
+                    continue
+                raise
+            task = SynthesisTask(connection, options, timeouts=self.timeouts)
+            task.reused_connection = reused
+            try:
+                await task.start()
+            except CosyVoiceError as err:
+                self._end_task(task)
+                await task.close_if_unfinished()
+                if await self._may_retry(err, request, task):
+                    continue
+                raise
+            except BaseException:
+                self._end_task(task)
+                await task.close_if_unfinished()
+                raise
+            return task
+
+    async def _may_retry(
+        self, error: CosyVoiceError, request: _Request, task: SynthesisTask | None
+    ) -> bool:
+        """Decide on another attempt, and wait out its backoff."""
+        if (
+            task is not None
+            and task.reused_connection
+            and isinstance(error, ConnectionDroppedError)
+            and task.audio_bytes == 0
+        ):
+            # A pooled socket the service had already closed: not a real failure.
+            _LOGGER.debug("Reused connection was dead (%s); trying another", error)
+            return True
+        request.failures += 1
+        elapsed = time.monotonic() - request.began
+        if self._pool.closed or not self.retry.should_retry(
+            error, request.failures, elapsed
+        ):
+            return False
+        delay = self.retry.delay(request.failures)
+        _LOGGER.debug(
+            "Retrying after %s in %.2f s (attempt %d of %d)",
+            error,
+            delay,
+            request.failures + 1,
+            self.retry.attempts,
         )
+        self.stats.retries += 1
+        await asyncio.sleep(delay)
+        return True
+
+    def _end_task(self, task: SynthesisTask) -> None:
+        """Give the task's connection back to the pool (which drops it if unfit)."""
+        if task.state is not TaskState.FINISHED:
+            task.connection.broken = True
+        self._pool.release(task.connection)
+
+
+class _Request:
+    """Bookkeeping of one caller request across its attempts."""
+
+    def __init__(self, stats: ClientStats) -> None:
+        self.stats = stats
+        self.began = time.monotonic()
+        self.failures = 0
+        self._recorded = False
+        stats.requests += 1
+
+    def first_audio_latency(self, task: SynthesisTask) -> float | None:
+        if task.first_audio_at is None:
+            return None
+        return task.first_audio_at - self.began
+
+    def succeeded(self, task: SynthesisTask) -> None:
+        if self._recorded:
+            return
+        self._recorded = True
+        self.stats.successes += 1
+        self.stats.billed_characters += task.characters or 0
+        latency = self.first_audio_latency(task)
+        if latency is not None:
+            self.stats.first_audio.append(latency)
+        self.stats.total_time.append(time.monotonic() - self.began)
+
+    def failed(self, error: BaseException) -> None:
+        if self._recorded:
+            return
+        self._recorded = True
+        kind = type(error).__name__
+        if isinstance(error, CosyVoiceError):
+            self.stats.record_error(kind, error)
+        elif not isinstance(error, (GeneratorExit, asyncio.CancelledError)):
+            self.stats.failures[kind] += 1
+        else:
+            self.stats.failures["Cancelled"] += 1

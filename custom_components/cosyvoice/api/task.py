@@ -67,6 +67,8 @@ class SynthesisTask:
         self._timeouts = timeouts
         self._error: CosyVoiceError | None = None
         self._finish_sent_at = 0.0
+        self.reused_connection = False
+        """The connection had carried earlier tasks (set by the client)."""
 
     @property
     def done(self) -> bool:
@@ -77,7 +79,6 @@ class SynthesisTask:
         """Send run-task and wait for task-started."""
         if self.state is not TaskState.NEW:
             raise RuntimeError("task already started")
-        self.connection.busy = True
         self.started_at = time.monotonic()
         await self._send(protocol.run_task(self.task_id, self.options))
         while True:
@@ -114,8 +115,8 @@ class SynthesisTask:
         self.state = TaskState.FINISHING
         self._finish_sent_at = time.monotonic()
 
-    async def close(self) -> None:
-        """Abandon the task if it has not ended: the connection is closed.
+    async def close_if_unfinished(self) -> None:
+        """Abandon the task if it has not ended: its connection is closed.
 
         Closing the socket is the one documented way to stop a task at once; a
         half-finished task would leave the connection in an unknown state.
@@ -127,7 +128,6 @@ class SynthesisTask:
                 )
                 self.state = TaskState.FAILED
             await self.connection.close()
-        self.connection.busy = False
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         """Audio chunks in order, as the service sends them."""
