@@ -55,6 +55,7 @@ async def test_say_writes_the_audio_and_reports(
     assert report["characters"] == 4 + 1 + 6
     assert report["bytes"] == out.stat().st_size
     assert report["first_audio_ms"] > 0
+    assert (report["connections_opened"], report["retries"]) == (1, 0)
     assert report["total_ms"] >= report["first_audio_ms"]
     assert out.read_bytes() == emulator.tasks[-1].audio
     assert TEST_API_KEY not in stdout + stderr
@@ -87,6 +88,9 @@ async def test_say_repeat_writes_one_file_per_request(
     assert code == 0, stderr
     report = json.loads(stdout)
     assert (report["requests"], report["failures"]) == (5, 0)
+    # Through the shared pool: at most one connection per concurrent request.
+    assert 1 <= report["connections_opened"] == emulator.connections_opened <= 3
+    assert report["retries"] == 0
     files = sorted((tmp_path / "out").iterdir())
     assert [f.name for f in files] == [f"{i:04d}.ogg" for i in range(1, 6)]
     assert {f.read_bytes() for f in files} == {t.audio for t in emulator.tasks}

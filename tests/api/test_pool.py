@@ -15,16 +15,14 @@ from custom_components.cosyvoice.api import (
     CosyVoiceError,
     Endpoint,
     InvalidRequestError,
+    PoolClosedError,
+    PoolSettings,
+    PoolTimeoutError,
     RateLimitedError,
     ServiceUnavailableError,
     SynthesisOptions,
     SynthesisTimeoutError,
     Timeouts,
-)
-from custom_components.cosyvoice.api.pool import (
-    PoolClosedError,
-    PoolSettings,
-    PoolTimeoutError,
 )
 from custom_components.cosyvoice.api.retry import RetryPolicy
 from devtools.emulator import DashScopeEmulator, Fault
@@ -490,6 +488,10 @@ async def test_soak_with_random_faults(
     assert client.pool.open_connections <= 4
     await client.close()
     assert client.pool.open_connections == 0
+    ours = [
+        t for t in asyncio.all_tasks() if (t.get_name() or "").startswith("cosyvoice-")
+    ]
+    assert ours == []
     await _until(lambda: emulator.open_connections == 0)
 
 
@@ -519,3 +521,75 @@ async def test_closed_while_checking_an_idle_connection(
     with pytest.raises(PoolClosedError):
         await request
     assert client.stats.connections_closed == 1
+
+
+async def test_grant_racing_a_cancel_is_passed_on(
+    make_client: MakeClient, emulator: DashScopeEmulator
+) -> None:
+    client = make_client(pool=PoolSettings(max_connections=1))
+    pool = client.pool
+    connection, _ = await pool.acquire()
+    waiter = asyncio.create_task(pool.acquire())
+    await _until(lambda: pool.waiting == 1)
+    pool.release(connection)  # handed straight to the waiter...
+    waiter.cancel()  # ...which is cancelled before it runs
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert pool.idle_connections == 1
+
+    connection, _ = await pool.acquire()
+    waiter = asyncio.create_task(pool.acquire())
+    await _until(lambda: pool.waiting == 1)
+    connection.broken = True
+    pool.release(connection)  # the slot, not the connection, goes to the waiter
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    fresh, reused = await pool.acquire()
+    assert not reused
+    pool.release(fresh)
+    assert emulator.connections_opened == 2
+
+
+def test_pool_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="max_connections"):
+        PoolSettings(max_connections=0)
+
+
+async def test_failed_open_passes_the_slot_on(
+    make_client: MakeClient, emulator: DashScopeEmulator
+) -> None:
+    client = make_client(
+        pool=PoolSettings(max_connections=1), retry=RetryPolicy(attempts=1)
+    )
+    emulator.config.handshake_delay = 0.1
+    emulator.add_fault(Fault.handshake(500))
+    first = asyncio.create_task(client.synthesize(TEXT, PCM))
+    await asyncio.sleep(0.02)
+    second = asyncio.create_task(client.synthesize(TEXT, PCM))
+    with pytest.raises(ServiceUnavailableError):
+        await first
+    assert (await second).audio
+
+
+async def test_duplex_requests_are_counted(
+    make_client: MakeClient, emulator: DashScopeEmulator
+) -> None:
+    client = make_client(retry=RetryPolicy(attempts=1))
+    async with client.open_task(PCM) as task:
+        await task.send_text("你好。")
+        await task.finish()
+        async for _ in task:
+            pass
+    async with client.open_task(PCM) as task:
+        await task.send_text("再见。")  # and leave without finishing
+    await client.pool.close()
+    with pytest.raises(PoolClosedError):
+        async with client.open_task(PCM):
+            pass  # pragma: no cover
+    with pytest.raises(ValueError, match="boom"):
+        async with make_client().open_task(PCM):
+            raise ValueError("boom")
+    assert client.stats.requests == 3
+    assert client.stats.successes == 1
+    assert client.stats.failures == {"Abandoned": 1, "PoolClosedError": 1}

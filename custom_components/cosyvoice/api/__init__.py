@@ -17,6 +17,8 @@ from .errors import (
     InvalidOptionError,
     InvalidRequestError,
     InvalidTextError,
+    PoolClosedError,
+    PoolTimeoutError,
     ProtocolError,
     RateLimitedError,
     ServiceUnavailableError,
@@ -26,6 +28,9 @@ from .errors import (
 )
 from .models import DEFAULT_MODEL, MODELS, ModelInfo
 from .options import SynthesisOptions
+from .pool import ConnectionPool, PoolSettings
+from .retry import NO_RETRY, RetryPolicy
+from .stats import ClientStats
 from .task import SynthesisTask, TaskState
 from .text import billed_length
 
@@ -34,6 +39,7 @@ __all__ = [
     "EXTENSIONS",
     "FORMATS",
     "MODELS",
+    "NO_RETRY",
     "REGION_CN",
     "REGION_CUSTOM",
     "REGION_INTL",
@@ -43,8 +49,10 @@ __all__ = [
     "AudioFormat",
     "AuthenticationError",
     "CannotConnectError",
+    "ClientStats",
     "Connection",
     "ConnectionDroppedError",
+    "ConnectionPool",
     "ContentFilteredError",
     "CosyVoiceClient",
     "CosyVoiceError",
@@ -53,8 +61,12 @@ __all__ = [
     "InvalidRequestError",
     "InvalidTextError",
     "ModelInfo",
+    "PoolClosedError",
+    "PoolSettings",
+    "PoolTimeoutError",
     "ProtocolError",
     "RateLimitedError",
+    "RetryPolicy",
     "ServiceUnavailableError",
     "SynthesisOptions",
     "SynthesisResult",

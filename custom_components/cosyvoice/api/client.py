@@ -140,7 +140,11 @@ class CosyVoiceClient:
         the task finished closes its connection.
         """
         request = _Request(self.stats)
-        task = await self._start_task(options, request)
+        try:
+            task = await self._start_task(options, request)
+        except BaseException as err:
+            request.failed(err)
+            raise
         try:
             yield task
         except BaseException as err:
@@ -149,7 +153,10 @@ class CosyVoiceClient:
         finally:
             self._end_task(task)
             await task.close_if_unfinished()
-        request.succeeded(task)
+        if task.state is TaskState.FINISHED:
+            request.succeeded(task)
+        else:
+            request.abandoned()
 
     async def stream(
         self, text: str, options: SynthesisOptions
@@ -316,6 +323,12 @@ class _Request:
         if latency is not None:
             self.stats.first_audio.append(latency)
         self.stats.total_time.append(time.monotonic() - self.began)
+
+    def abandoned(self) -> None:
+        """The caller left a duplex task before it finished."""
+        if not self._recorded:
+            self._recorded = True
+            self.stats.failures["Abandoned"] += 1
 
     def failed(self, error: BaseException) -> None:
         if self._recorded:

@@ -109,6 +109,17 @@ class ConnectionDroppedError(CosyVoiceError):
         self.retryable = not audio_delivered
 
 
+# --- The client itself ------------------------------------------------------------------
+
+
+class PoolClosedError(CosyVoiceError):
+    """The client was closed; no more requests."""
+
+
+class PoolTimeoutError(CosyVoiceError):
+    """Every connection stayed busy for the whole queueing timeout."""
+
+
 # --- The conversation went wrong --------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from .connection import Connection
-from .errors import CosyVoiceError
+from .errors import PoolClosedError, PoolTimeoutError
 from .stats import ClientStats
 
 _LOGGER = logging.getLogger(__name__)
@@ -41,14 +41,6 @@ class PoolSettings:
         """Refuse settings that would make the pool useless."""
         if self.max_connections < 1:
             raise ValueError("max_connections must be at least 1")
-
-
-class PoolClosedError(CosyVoiceError):
-    """The client was closed; no more requests."""
-
-
-class PoolTimeoutError(CosyVoiceError):
-    """Every connection stayed busy for the whole queueing timeout."""
 
 
 class _Slot:
