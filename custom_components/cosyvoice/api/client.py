@@ -6,8 +6,8 @@ import asyncio
 import logging
 import platform
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,27 +169,16 @@ class CosyVoiceClient:
         check_text(text)
         request = _Request(self.stats)
         try:
-            while True:
-                task = await self._start_task(options, request)
-                delivered = False
-                try:
-                    await task.send_text(text)
-                    await task.finish()
-                    async for chunk in task:
-                        delivered = True
+            async with aclosing(
+                self._attempts(text, options, request, restartable=False)
+            ) as chunks:
+                async for chunk in chunks:
+                    if chunk is not None:
                         yield chunk
-                except CosyVoiceError as err:
-                    if delivered or not await self._may_retry(err, request, task):
-                        raise
-                    continue
-                finally:
-                    self._end_task(task)
-                    await task.close_if_unfinished()
-                request.succeeded(task)
-                return
         except BaseException as err:
             request.failed(err)
             raise
+        request.succeeded()
 
     async def synthesize(self, text: str, options: SynthesisOptions) -> SynthesisResult:
         """The whole audio of ``text``, with its billed characters and timings.
@@ -199,39 +188,74 @@ class CosyVoiceClient:
         """
         check_text(text)
         request = _Request(self.stats)
+        parts: list[bytes] = []
         try:
-            while True:
-                task = await self._start_task(options, request)
-                try:
-                    await task.send_text(text)
-                    await task.finish()
-                    audio = b"".join([chunk async for chunk in task])
-                except ConnectionDroppedError as err:
-                    err.retryable = True  # nothing reached the caller yet
-                    if not await self._may_retry(err, request, task):
-                        raise
-                    continue
-                except CosyVoiceError as err:
-                    if not await self._may_retry(err, request, task):
-                        raise
-                    continue
-                finally:
-                    self._end_task(task)
-                    await task.close_if_unfinished()
-                request.succeeded(task)
-                return SynthesisResult(
-                    audio=audio,
-                    format=options.format,
-                    sample_rate=options.sample_rate,
-                    characters=task.characters or 0,
-                    first_audio_latency=request.first_audio_latency(task),
-                    total_time=time.monotonic() - request.began,
-                    task_id=task.task_id,
-                    request_uuid=task.request_uuid,
-                )
+            async with aclosing(
+                self._attempts(text, options, request, restartable=True)
+            ) as chunks:
+                async for chunk in chunks:
+                    if chunk is None:
+                        parts.clear()
+                    else:
+                        parts.append(chunk)
         except BaseException as err:
             request.failed(err)
             raise
+        task = request.succeeded()
+        return SynthesisResult(
+            audio=b"".join(parts),
+            format=options.format,
+            sample_rate=options.sample_rate,
+            characters=task.characters or 0,
+            first_audio_latency=request.first_audio_latency(task),
+            total_time=time.monotonic() - request.began,
+            task_id=task.task_id,
+            request_uuid=task.request_uuid,
+        )
+
+    async def _attempts(
+        self,
+        text: str,
+        options: SynthesisOptions,
+        request: _Request,
+        *,
+        restartable: bool,
+    ) -> AsyncGenerator[bytes | None]:
+        """Audio of ``text``, attempt after attempt as the retry policy allows.
+
+        A ``None`` tells a ``restartable`` consumer to drop what it got so far: the
+        next attempt starts the audio over. The finished task ends up in
+        ``request.task``.
+        """
+        while True:
+            task = await self._start_task(options, request)
+            restart = False
+            try:
+                await task.send_text(text)
+                await task.finish()
+                async for chunk in task:
+                    yield chunk
+            except CosyVoiceError as err:
+                delivered = task.audio_bytes > 0
+                if (
+                    delivered
+                    and restartable
+                    and isinstance(err, ConnectionDroppedError)
+                ):
+                    err.retryable = True
+                elif delivered:
+                    raise
+                if not await self._may_retry(err, request, task):
+                    raise
+                restart = True
+            finally:
+                self._end_task(task)
+                await task.close_if_unfinished()
+            if not restart:
+                request.task = task
+                return
+            if task.audio_bytes:
+                yield None
 
     async def _start_task(
         self, options: SynthesisOptions, request: _Request
@@ -248,15 +272,13 @@ class CosyVoiceClient:
             task.reused_connection = reused
             try:
                 await task.start()
-            except CosyVoiceError as err:
+            except BaseException as err:
                 self._end_task(task)
                 await task.close_if_unfinished()
-                if await self._may_retry(err, request, task):
+                if isinstance(err, CosyVoiceError) and await self._may_retry(
+                    err, request, task
+                ):
                     continue
-                raise
-            except BaseException:
-                self._end_task(task)
-                await task.close_if_unfinished()
                 raise
             return task
 
@@ -305,6 +327,8 @@ class _Request:
         self.stats = stats
         self.began = time.monotonic()
         self.failures = 0
+        self.task: SynthesisTask | None = None
+        """The task that finished the request."""
         self._recorded = False
         stats.requests += 1
 
@@ -313,16 +337,19 @@ class _Request:
             return None
         return task.first_audio_at - self.began
 
-    def succeeded(self, task: SynthesisTask) -> None:
-        if self._recorded:
-            return
-        self._recorded = True
-        self.stats.successes += 1
-        self.stats.billed_characters += task.characters or 0
-        latency = self.first_audio_latency(task)
-        if latency is not None:
-            self.stats.first_audio.append(latency)
-        self.stats.total_time.append(time.monotonic() - self.began)
+    def succeeded(self, task: SynthesisTask | None = None) -> SynthesisTask:
+        """Count the success of ``task`` (default: ``self.task``) and return it."""
+        task = task or self.task
+        assert task is not None
+        if not self._recorded:
+            self._recorded = True
+            self.stats.successes += 1
+            self.stats.billed_characters += task.characters or 0
+            latency = self.first_audio_latency(task)
+            if latency is not None:
+                self.stats.first_audio.append(latency)
+            self.stats.total_time.append(time.monotonic() - self.began)
+        return task
 
     def abandoned(self) -> None:
         """The caller left a duplex task before it finished."""
