@@ -17,6 +17,7 @@ from .protocol import handshake_headers
 _LOGGER = logging.getLogger(__name__)
 
 _ids = itertools.count(1)
+_CLOSE_TIMEOUT = 2.0
 
 _HANDSHAKE_MESSAGES = {
     401: "DashScope rejected the API key (HTTP 401)",
@@ -48,14 +49,8 @@ class Connection:
         self.created_at = time.monotonic()
         self.last_used_at = self.created_at
         self.tasks_run = 0
-        self.busy = False
         self.broken = False
         """A task ended in a state the connection cannot be trusted after."""
-
-    @property
-    def reusable(self) -> bool:
-        """Whether another task may run on this connection."""
-        return not (self.broken or self.busy or self.ws.closed)
 
     async def close(self) -> None:
         """Close the socket; safe to call more than once."""
@@ -69,7 +64,7 @@ class Connection:
 
     def __repr__(self) -> str:
         """Identify the connection in logs without any secret."""
-        state = "broken" if self.broken else "busy" if self.busy else "idle"
+        state = "broken" if self.broken else "closed" if self.ws.closed else "open"
         return f"<Connection {self.id} to {self.host} {state} tasks={self.tasks_run}>"
 
 
@@ -90,6 +85,11 @@ async def open_connection(
                 endpoint.ws_url,
                 headers=headers,
                 autoping=True,
+                # Shutdown must be prompt even when the service does not answer our
+                # close frame.
+                timeout=aiohttp.ClientWSTimeout(
+                    ws_receive=None, ws_close=_CLOSE_TIMEOUT
+                ),
                 # Audio frames can be large; the service sets no documented maximum.
                 max_msg_size=0,
             )

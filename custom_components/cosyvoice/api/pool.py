@@ -118,7 +118,6 @@ class ConnectionPool:
     def release(self, connection: Connection) -> None:
         """Take a connection back after its task: keep it if it is healthy."""
         self._busy.discard(connection)
-        connection.busy = False
         if self._closed or not self._healthy(connection):
             self._discard(connection)
             return
@@ -126,7 +125,6 @@ class ConnectionPool:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 self._busy.add(connection)
-                connection.busy = True
                 waiter.set_result(connection)
                 return
         watcher = asyncio.create_task(
@@ -158,7 +156,6 @@ class ConnectionPool:
             connection, watcher = self._idle.pop()
             # Counted as busy while it is checked, so nobody opens past the bound.
             self._busy.add(connection)
-            connection.busy = True
             watcher.cancel()
             # Let the watcher finish: it may have read the service's close frame.
             try:
@@ -245,7 +242,6 @@ class ConnectionPool:
             self._discard(connection)
             raise PoolClosedError("the CosyVoice client is closed")
         self._busy.add(connection)
-        connection.busy = True
         return connection
 
     def _healthy(self, connection: Connection) -> bool:
