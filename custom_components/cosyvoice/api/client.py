@@ -6,23 +6,23 @@ import asyncio
 import logging
 import platform
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
-from .audio import EXTENSIONS, AudioFormat
+from .audio import EXTENSIONS, AudioFormat, WavHeaderStripper
 from .connection import Connection, Timeouts, open_connection
 from .endpoints import Endpoint
 from .errors import ConnectionDroppedError, CosyVoiceError, InvalidOptionError
 from .options import SynthesisOptions
+from .planning import plan_request
 from .pool import ConnectionPool, PoolSettings
 from .retry import RetryPolicy
 from .stats import ClientStats
 from .task import SynthesisTask, TaskState
-from .text import check_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -163,18 +163,23 @@ class CosyVoiceClient:
     ) -> AsyncIterator[bytes]:
         """Audio chunks of ``text`` as they arrive.
 
-        Failures before the first chunk are retried; after it they are raised, since
-        a retry would make the listener hear the beginning twice.
+        SSML (a ``<speak>`` document) is checked and sent as such. Text over the
+        per-message limit goes in several messages, over the per-task limit in several
+        tasks whose audio joins into one stream. Failures before the first chunk are
+        retried; after it they are raised, since a retry would make the listener hear
+        the beginning twice.
         """
-        check_text(text)
+        plan = plan_request(text, options)
         request = _Request(self.stats)
         try:
-            async with aclosing(
-                self._attempts(text, options, request, restartable=False)
-            ) as chunks:
-                async for chunk in chunks:
-                    if chunk is not None:
-                        yield chunk
+            for index, pieces in enumerate(plan.tasks):
+                joiner = _joiner(plan.options, index)
+                async with aclosing(
+                    self._attempts(pieces, plan.options, request, restartable=False)
+                ) as chunks:
+                    async for chunk in chunks:
+                        if chunk is not None and (audio := joiner(chunk)):
+                            yield audio
         except BaseException as err:
             request.failed(err)
             raise
@@ -183,55 +188,61 @@ class CosyVoiceClient:
     async def synthesize(self, text: str, options: SynthesisOptions) -> SynthesisResult:
         """The whole audio of ``text``, with its billed characters and timings.
 
-        The caller gets nothing until the end, so even a connection lost mid-audio is
-        retried.
+        Takes SSML and long text as :meth:`stream` does. The caller gets nothing until
+        the end, so even a connection lost mid-audio is retried.
         """
-        check_text(text)
+        plan = plan_request(text, options)
         request = _Request(self.stats)
-        parts: list[bytes] = []
+        audio = bytearray()
         try:
-            async with aclosing(
-                self._attempts(text, options, request, restartable=True)
-            ) as chunks:
-                async for chunk in chunks:
-                    if chunk is None:
-                        parts.clear()
-                    else:
-                        parts.append(chunk)
+            for index, pieces in enumerate(plan.tasks):
+                joiner = _joiner(plan.options, index)
+                parts: list[bytes] = []
+                async with aclosing(
+                    self._attempts(pieces, plan.options, request, restartable=True)
+                ) as chunks:
+                    async for chunk in chunks:
+                        if chunk is None:
+                            parts.clear()
+                            joiner = _joiner(plan.options, index)
+                        else:
+                            parts.append(joiner(chunk))
+                audio += b"".join(parts)
         except BaseException as err:
             request.failed(err)
             raise
-        task = request.succeeded()
+        last = request.succeeded()
         return SynthesisResult(
-            audio=b"".join(parts),
+            audio=bytes(audio),
             format=options.format,
             sample_rate=options.sample_rate,
-            characters=task.characters or 0,
-            first_audio_latency=request.first_audio_latency(task),
+            characters=request.characters,
+            first_audio_latency=request.first_audio_latency(),
             total_time=time.monotonic() - request.began,
-            task_id=task.task_id,
-            request_uuid=task.request_uuid,
+            task_id=last.task_id,
+            request_uuid=last.request_uuid,
         )
 
     async def _attempts(
         self,
-        text: str,
+        pieces: list[str],
         options: SynthesisOptions,
         request: _Request,
         *,
         restartable: bool,
     ) -> AsyncGenerator[bytes | None]:
-        """Audio of ``text``, attempt after attempt as the retry policy allows.
+        """Audio of one task's text pieces, attempt after attempt as policy allows.
 
-        A ``None`` tells a ``restartable`` consumer to drop what it got so far: the
-        next attempt starts the audio over. The finished task ends up in
-        ``request.task``.
+        A ``None`` tells a ``restartable`` consumer to drop what it got of this task
+        so far: the next attempt starts its audio over. The finished task is added to
+        ``request.tasks``.
         """
         while True:
             task = await self._start_task(options, request)
             restart = False
             try:
-                await task.send_text(text)
+                for piece in pieces:
+                    await task.send_text(piece)
                 await task.finish()
                 async for chunk in task:
                     yield chunk
@@ -252,7 +263,7 @@ class CosyVoiceClient:
                 self._end_task(task)
                 await task.close_if_unfinished()
             if not restart:
-                request.task = task
+                request.tasks.append(task)
                 return
             if task.audio_bytes:
                 yield None
@@ -321,35 +332,38 @@ class CosyVoiceClient:
 
 
 class _Request:
-    """Bookkeeping of one caller request across its attempts."""
+    """Bookkeeping of one caller request across its tasks and attempts."""
 
     def __init__(self, stats: ClientStats) -> None:
         self.stats = stats
         self.began = time.monotonic()
         self.failures = 0
-        self.task: SynthesisTask | None = None
-        """The task that finished the request."""
+        self.tasks: list[SynthesisTask] = []
+        """Tasks that finished, in order."""
         self._recorded = False
         stats.requests += 1
 
-    def first_audio_latency(self, task: SynthesisTask) -> float | None:
-        if task.first_audio_at is None:
-            return None
-        return task.first_audio_at - self.began
+    @property
+    def characters(self) -> int:
+        return sum(task.characters or 0 for task in self.tasks)
+
+    def first_audio_latency(self) -> float | None:
+        first = next((t.first_audio_at for t in self.tasks if t.first_audio_at), None)
+        return None if first is None else first - self.began
 
     def succeeded(self, task: SynthesisTask | None = None) -> SynthesisTask:
-        """Count the success of ``task`` (default: ``self.task``) and return it."""
-        task = task or self.task
-        assert task is not None
+        """Count the request as a success; return its last task."""
+        if task is not None:
+            self.tasks.append(task)
         if not self._recorded:
             self._recorded = True
             self.stats.successes += 1
-            self.stats.billed_characters += task.characters or 0
-            latency = self.first_audio_latency(task)
+            self.stats.billed_characters += self.characters
+            latency = self.first_audio_latency()
             if latency is not None:
                 self.stats.first_audio.append(latency)
             self.stats.total_time.append(time.monotonic() - self.began)
-        return task
+        return self.tasks[-1]
 
     def abandoned(self) -> None:
         """The caller left a duplex task before it finished."""
@@ -368,3 +382,14 @@ class _Request:
             self.stats.failures[kind] += 1
         else:
             self.stats.failures["Cancelled"] += 1
+
+
+def _joiner(options: SynthesisOptions, task_index: int) -> Callable[[bytes], bytes]:
+    """How a task's audio joins the stream: later WAV tasks lose their header."""
+    if options.format == "wav" and task_index > 0:
+        return WavHeaderStripper().feed
+    return _unchanged
+
+
+def _unchanged(chunk: bytes) -> bytes:
+    return chunk
