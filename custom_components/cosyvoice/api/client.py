@@ -17,10 +17,12 @@ from .audio import EXTENSIONS, AudioFormat, WavHeaderStripper
 from .connection import Connection, Timeouts, open_connection
 from .endpoints import Endpoint
 from .errors import ConnectionDroppedError, CosyVoiceError, InvalidOptionError
+from .http import HttpResponse, HttpSynthesizer
 from .options import SynthesisOptions
-from .planning import plan_request
+from .planning import RequestPlan, plan_request
 from .pool import ConnectionPool, PoolSettings
 from .retry import RetryPolicy
+from .router import Route, RoutingSettings, choose_route
 from .stats import ClientStats
 from .task import SynthesisTask, TaskState
 
@@ -42,7 +44,9 @@ class SynthesisResult:
     """Seconds from the request to its first audio byte."""
     total_time: float
     task_id: str
+    """Task id (WebSocket) or request id (HTTP) of the last request to the service."""
     request_uuid: str | None = None
+    route: Route = "websocket"
 
     @property
     def extension(self) -> str:
@@ -68,6 +72,7 @@ class CosyVoiceClient:
         timeouts: Timeouts | None = None,
         pool: PoolSettings | None = None,
         retry: RetryPolicy | None = None,
+        routing: RoutingSettings | None = None,
     ) -> None:
         """Check the key's shape (never its value in a message) and keep the settings."""
         key = api_key.strip()
@@ -84,9 +89,21 @@ class CosyVoiceClient:
         self.retry = retry or RetryPolicy()
         self.stats = ClientStats()
         self._pool = ConnectionPool(self.connect, pool or PoolSettings(), self.stats)
+        self.routing = routing or RoutingSettings()
         self.user_agent = (
             f"ha-cosyvoice/{VERSION} aiohttp/{aiohttp.__version__} "
             f"python/{platform.python_version()}"
+        )
+        self._http = (
+            HttpSynthesizer(
+                session,
+                key,
+                self.endpoint,
+                timeout=self.timeouts.http,
+                user_agent=self.user_agent,
+            )
+            if self.endpoint.http_url
+            else None
         )
 
     def __repr__(self) -> str:
@@ -154,7 +171,8 @@ class CosyVoiceClient:
             self._end_task(task)
             await task.close_if_unfinished()
         if task.state is TaskState.FINISHED:
-            request.succeeded(task)
+            request.add_task(task)
+            request.succeeded()
         else:
             request.abandoned()
 
@@ -170,8 +188,15 @@ class CosyVoiceClient:
         the beginning twice.
         """
         plan = plan_request(text, options)
+        route = self.route_for(plan)
         request = _Request(self.stats)
         try:
+            if route == "http":
+                async with aclosing(self._http_stream(plan, request)) as http_chunks:
+                    async for data in http_chunks:
+                        yield data
+                request.succeeded()
+                return
             for index, pieces in enumerate(plan.tasks):
                 joiner = _joiner(plan.options, index)
                 async with aclosing(
@@ -192,10 +217,13 @@ class CosyVoiceClient:
         the end, so even a connection lost mid-audio is retried.
         """
         plan = plan_request(text, options)
+        route = self.route_for(plan)
         request = _Request(self.stats)
         audio = bytearray()
         try:
-            for index, pieces in enumerate(plan.tasks):
+            if route == "http":
+                audio += await self._http_download(plan, request)
+            for index, pieces in enumerate(plan.tasks if route == "websocket" else []):
                 joiner = _joiner(plan.options, index)
                 parts: list[bytes] = []
                 async with aclosing(
@@ -211,7 +239,7 @@ class CosyVoiceClient:
         except BaseException as err:
             request.failed(err)
             raise
-        last = request.succeeded()
+        request.succeeded()
         return SynthesisResult(
             audio=bytes(audio),
             format=options.format,
@@ -219,9 +247,57 @@ class CosyVoiceClient:
             characters=request.characters,
             first_audio_latency=request.first_audio_latency(),
             total_time=time.monotonic() - request.began,
-            task_id=last.task_id,
-            request_uuid=last.request_uuid,
+            task_id=request.last_id or "",
+            request_uuid=request.request_uuid,
+            route=route,
         )
+
+    def route_for(self, plan: RequestPlan) -> Route:
+        """The API that will speak ``plan`` (see :mod:`.router`)."""
+        return choose_route(
+            plan,
+            self.routing,
+            http_available=self._http is not None,
+            warm_connection=self._pool.idle_connections > 0,
+        )
+
+    async def _http_stream(
+        self, plan: RequestPlan, request: _Request
+    ) -> AsyncGenerator[bytes]:
+        """SSE audio of a short text, retried until the first chunk is out."""
+        assert self._http is not None
+        text = plan.tasks[0][0]
+        while True:
+            response = HttpResponse()
+            delivered = False
+            try:
+                async for chunk in self._http.stream(text, plan.options, response):
+                    if not delivered:
+                        request.first_audio_at = time.monotonic()
+                    delivered = True
+                    yield chunk
+            except CosyVoiceError as err:
+                if delivered or not await self._may_retry(err, request, None):
+                    raise
+                continue
+            request.add_http(response)
+            return
+
+    async def _http_download(self, plan: RequestPlan, request: _Request) -> bytes:
+        """The whole audio of a short text from the non-streaming HTTP mode."""
+        assert self._http is not None
+        text = plan.tasks[0][0]
+        while True:
+            response = HttpResponse()
+            try:
+                audio = await self._http.download(text, plan.options, response)
+            except CosyVoiceError as err:
+                if not await self._may_retry(err, request, None):
+                    raise
+                continue
+            request.first_audio_at = time.monotonic()
+            request.add_http(response)
+            return audio
 
     async def _attempts(
         self,
@@ -235,7 +311,7 @@ class CosyVoiceClient:
 
         A ``None`` tells a ``restartable`` consumer to drop what it got of this task
         so far: the next attempt starts its audio over. The finished task is added to
-        ``request.tasks``.
+        the request's record.
         """
         while True:
             task = await self._start_task(options, request)
@@ -263,7 +339,7 @@ class CosyVoiceClient:
                 self._end_task(task)
                 await task.close_if_unfinished()
             if not restart:
-                request.tasks.append(task)
+                request.add_task(task)
                 return
             if task.audio_bytes:
                 yield None
@@ -338,23 +414,32 @@ class _Request:
         self.stats = stats
         self.began = time.monotonic()
         self.failures = 0
-        self.tasks: list[SynthesisTask] = []
-        """Tasks that finished, in order."""
+        self.characters = 0
+        self.first_audio_at: float | None = None
+        self.last_id: str | None = None
+        self.request_uuid: str | None = None
         self._recorded = False
         stats.requests += 1
 
-    @property
-    def characters(self) -> int:
-        return sum(task.characters or 0 for task in self.tasks)
+    def add_task(self, task: SynthesisTask) -> None:
+        """A WebSocket task of this request finished."""
+        self.characters += task.characters or 0
+        if self.first_audio_at is None:
+            self.first_audio_at = task.first_audio_at
+        self.last_id, self.request_uuid = task.task_id, task.request_uuid
+
+    def add_http(self, response: HttpResponse) -> None:
+        """An HTTP request of this request finished."""
+        self.characters += response.characters or 0
+        self.last_id = response.request_id
 
     def first_audio_latency(self) -> float | None:
-        first = next((t.first_audio_at for t in self.tasks if t.first_audio_at), None)
-        return None if first is None else first - self.began
+        if self.first_audio_at is None:
+            return None
+        return self.first_audio_at - self.began
 
-    def succeeded(self, task: SynthesisTask | None = None) -> SynthesisTask:
-        """Count the request as a success; return its last task."""
-        if task is not None:
-            self.tasks.append(task)
+    def succeeded(self) -> None:
+        """Count the request as a success."""
         if not self._recorded:
             self._recorded = True
             self.stats.successes += 1
@@ -363,7 +448,6 @@ class _Request:
             if latency is not None:
                 self.stats.first_audio.append(latency)
             self.stats.total_time.append(time.monotonic() - self.began)
-        return self.tasks[-1]
 
     def abandoned(self) -> None:
         """The caller left a duplex task before it finished."""

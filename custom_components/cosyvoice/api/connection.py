@@ -36,6 +36,8 @@ class Timeouts:
     """From run-task to task-started."""
     response: float = 15.0
     """Longest silence from the service while it owes us audio or task-finished."""
+    http: float = 30.0
+    """One step of the HTTP API: the POST's answer, an SSE event, the audio download."""
 
 
 class Connection:

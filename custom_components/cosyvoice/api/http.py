@@ -1,0 +1,261 @@
+"""The CosyVoice HTTP API: one POST per text, audio as a URL or as SSE chunks.
+
+The short-text path of the router: no WebSocket handshake and no task protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+
+from .endpoints import HTTP_TTS_PATH, Endpoint
+from .errors import (
+    CannotConnectError,
+    CosyVoiceError,
+    InvalidOptionError,
+    ProtocolError,
+    ServiceUnavailableError,
+    SynthesisTimeoutError,
+    error_from_code,
+)
+from .options import SynthesisOptions
+from .protocol import AUTHORIZATION_HEADER
+
+_LOGGER = logging.getLogger(__name__)
+
+WORKSPACE_HEADER = "X-DashScope-Workspace"
+SSE_HEADER = "X-DashScope-SSE"
+
+
+class HttpResponse:
+    """What the HTTP API reported besides the audio."""
+
+    def __init__(self) -> None:
+        """Nothing known yet."""
+        self.characters: int | None = None
+        self.request_id: str | None = None
+        self.audio_url: str | None = None
+
+
+def request_body(text: str, options: SynthesisOptions) -> dict[str, Any]:
+    """The POST body: every option inside ``input``, as the official example does."""
+    body: dict[str, Any] = {
+        "text": text,
+        "voice": options.voice,
+        "format": options.format,
+        "sample_rate": options.sample_rate,
+        "volume": options.volume,
+        "rate": options.rate,
+        "pitch": options.pitch,
+    }
+    if options.enable_ssml:
+        body["enable_ssml"] = True
+    if options.bit_rate is not None:
+        body["bit_rate"] = options.bit_rate
+    if options.language_hints:
+        body["language_hints"] = list(options.language_hints)
+    if options.instruction:
+        body["instruction"] = options.instruction
+    if options.seed is not None:
+        body["seed"] = options.seed
+    body.update(options.extra)
+    return {"model": options.model, "input": body}
+
+
+class HttpSynthesizer:
+    """Speaks text through the HTTP API on a borrowed aiohttp session."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        api_key: str,
+        endpoint: Endpoint,
+        *,
+        timeout: float,
+        user_agent: str,
+    ) -> None:
+        """Keep what every request needs."""
+        if endpoint.http_url is None:
+            raise InvalidOptionError(
+                "route", f"there is no HTTP API for the {endpoint.region} endpoint"
+            )
+        self._session = session
+        self._api_key = api_key
+        self._url = endpoint.http_url.rstrip("/") + HTTP_TTS_PATH
+        self._workspace = endpoint.workspace_id
+        self._timeout = timeout
+        self._user_agent = user_agent
+
+    async def stream(
+        self, text: str, options: SynthesisOptions, response: HttpResponse
+    ) -> AsyncIterator[bytes]:
+        """Audio chunks from the SSE mode, as they arrive."""
+        async with self._post(text, options, sse=True) as resp:
+            await _raise_for_status(resp)
+            async for event, data in _sse_events(resp, self._timeout):
+                payload = _json(data)
+                if event == "error":
+                    raise _error_from_body(payload, None)
+                _note_usage(payload, response)
+                audio = (payload.get("output") or {}).get("audio") or {}
+                if chunk := audio.get("data"):
+                    try:
+                        yield base64.b64decode(chunk, validate=True)
+                    except (binascii.Error, ValueError):
+                        raise ProtocolError("bad base64 audio from DashScope") from None
+
+    async def download(
+        self, text: str, options: SynthesisOptions, response: HttpResponse
+    ) -> bytes:
+        """The whole audio: the non-streaming mode answers a URL to fetch."""
+        async with self._post(text, options, sse=False) as resp:
+            await _raise_for_status(resp)
+            payload = _json(await resp.read())
+        if payload.get("code"):
+            raise _error_from_body(payload, resp.status)
+        _note_usage(payload, response)
+        url = ((payload.get("output") or {}).get("audio") or {}).get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ProtocolError("DashScope answered no audio URL")
+        response.audio_url = url
+        # The URL is a signed object-storage link: it must not get our API key.
+        try:
+            async with asyncio.timeout(self._timeout):
+                async with self._session.get(url) as audio:
+                    if audio.status != 200:
+                        raise ServiceUnavailableError(
+                            f"could not download the audio (HTTP {audio.status})",
+                            request_id=response.request_id,
+                        )
+                    return await audio.read()
+        except TimeoutError:
+            raise SynthesisTimeoutError("timed out downloading the audio") from None
+        except aiohttp.ClientError as err:
+            raise CannotConnectError(f"could not download the audio: {err}") from None
+
+    def _post(self, text: str, options: SynthesisOptions, *, sse: bool) -> _Post:
+        headers = {
+            AUTHORIZATION_HEADER: f"Bearer {self._api_key}",
+            "Content-Type": "application/json",
+            "User-Agent": self._user_agent,
+        }
+        if self._workspace:
+            headers[WORKSPACE_HEADER] = self._workspace
+        if sse:
+            headers[SSE_HEADER] = "enable"
+        data = json.dumps(request_body(text, options), ensure_ascii=False)
+        return _Post(self._session, self._url, headers, data.encode(), self._timeout)
+
+
+class _Post:
+    """POST as an async context manager whose failures are typed errors."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        headers: dict[str, str],
+        data: bytes,
+        timeout: float,
+    ) -> None:
+        self._session = session
+        self._url = url
+        self._headers = headers
+        self._data = data
+        self._timeout = timeout
+        self._response: aiohttp.ClientResponse | None = None
+
+    async def __aenter__(self) -> aiohttp.ClientResponse:
+        try:
+            async with asyncio.timeout(self._timeout):
+                self._response = await self._session.post(
+                    self._url, data=self._data, headers=self._headers
+                )
+        except TimeoutError:
+            raise CannotConnectError(
+                f"timed out after {self._timeout:g} s waiting for DashScope's HTTP API"
+            ) from None
+        except aiohttp.ClientError as err:
+            raise CannotConnectError(
+                f"cannot reach DashScope's HTTP API: {err}"
+            ) from None
+        return self._response
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._response is not None:
+            self._response.release()
+
+
+async def _raise_for_status(resp: aiohttp.ClientResponse) -> None:
+    if resp.status < 300:
+        return
+    try:
+        payload = _json(await resp.read())
+    except (ProtocolError, aiohttp.ClientError):
+        payload = {}
+    raise _error_from_body(payload, resp.status)
+
+
+def _error_from_body(payload: dict[str, Any], status: int | None) -> CosyVoiceError:
+    code = payload.get("code")
+    message = payload.get("message")
+    return error_from_code(
+        code if isinstance(code, str) else None,
+        message if isinstance(message, str) else None,
+        status=status,
+        request_id=payload.get("request_id"),
+    )
+
+
+def _note_usage(payload: dict[str, Any], response: HttpResponse) -> None:
+    response.request_id = payload.get("request_id") or response.request_id
+    usage = payload.get("usage")
+    if isinstance(usage, dict) and isinstance(usage.get("characters"), int):
+        response.characters = usage["characters"]
+
+
+def _json(raw: bytes | str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ProtocolError("DashScope answered something that is not JSON") from None
+    if not isinstance(value, dict):
+        raise ProtocolError("DashScope answered JSON that is not an object")
+    return value
+
+
+async def _sse_events(
+    resp: aiohttp.ClientResponse, timeout: float
+) -> AsyncIterator[tuple[str, str]]:
+    """(event, data) pairs of a DashScope server-sent-event stream."""
+    event = "message"
+    data: list[str] = []
+    while True:
+        try:
+            async with asyncio.timeout(timeout):
+                raw = await resp.content.readline()
+        except TimeoutError:
+            raise SynthesisTimeoutError(
+                f"no answer from DashScope's HTTP API for {timeout:g} s"
+            ) from None
+        if not raw:
+            if data:
+                yield event, "\n".join(data)
+            return
+        line = raw.decode("utf-8").rstrip("\r\n")
+        if not line:
+            if data:
+                yield event, "\n".join(data)
+            event, data = "message", []
+        elif line.startswith("data:"):
+            data.append(line[5:])
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        # id: and comment lines (":HTTP_STATUS/200") carry nothing we need.

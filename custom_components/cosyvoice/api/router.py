@@ -1,0 +1,65 @@
+"""The smart router: which API speaks a request, WebSocket or HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import InvalidOptionError
+from .planning import RequestPlan
+from .text import billed_length
+
+Route = Literal["websocket", "http"]
+RouteChoice = Literal["auto", "websocket", "http"]
+ROUTE_CHOICES: tuple[RouteChoice, ...] = ("auto", "websocket", "http")
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSettings:
+    """How requests are routed."""
+
+    route: RouteChoice = "websocket"
+    """"auto" will become the default once the emulator benchmark compares the two
+    APIs (issue 4); until then every request takes the tested WebSocket path."""
+    long_text_threshold: int = 500
+    """Billed characters above which text always goes over the WebSocket."""
+
+    def __post_init__(self) -> None:
+        """Refuse unknown routes and thresholds below zero."""
+        if self.route not in ROUTE_CHOICES:
+            raise InvalidOptionError(
+                "route", f"route must be one of {', '.join(ROUTE_CHOICES)}"
+            )
+        if self.long_text_threshold < 0:
+            raise InvalidOptionError("long_text_threshold", "must be 0 or more")
+
+
+def choose_route(
+    plan: RequestPlan,
+    settings: RoutingSettings,
+    *,
+    http_available: bool,
+    warm_connection: bool,
+) -> Route:
+    """Pick the API for one request.
+
+    SSML, long text, and models or regions without the HTTP API go over the
+    WebSocket; so does short text when a warm connection is idle, since it then
+    skips every handshake. Otherwise short text takes the HTTP API.
+    """
+    http_possible = http_available and plan.options.model_info.http
+    if settings.route == "http":
+        if not http_possible:
+            raise InvalidOptionError(
+                "route",
+                f"the HTTP API does not serve {plan.options.model} at this endpoint",
+            )
+        if len(plan.tasks) > 1 or len(plan.tasks[0]) > 1:
+            raise InvalidOptionError("route", "text this long needs the WebSocket API")
+        return "http"
+    if settings.route == "websocket" or plan.ssml or not http_possible:
+        return "websocket"
+    length = sum(billed_length(piece) for pieces in plan.tasks for piece in pieces)
+    if length > settings.long_text_threshold or warm_connection:
+        return "websocket"
+    return "http"
