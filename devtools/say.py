@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 import aiohttp
 
@@ -29,6 +30,8 @@ from custom_components.cosyvoice.api import (
 from custom_components.cosyvoice.api.audio import EXTENSIONS, FORMATS, SAMPLE_RATES
 from custom_components.cosyvoice.api.models import DEFAULT_MODEL
 from custom_components.cosyvoice.api.options import default_voice
+from custom_components.cosyvoice.api.router import ROUTE_CHOICES, RoutingSettings
+from custom_components.cosyvoice.api.ssml import is_ssml
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rate", type=float, default=1.0, help="speech rate 0.5-2")
     parser.add_argument("--pitch", type=float, default=1.0, help="pitch 0.5-2")
     parser.add_argument("--volume", type=int, default=50, help="volume 0-100")
+    parser.add_argument(
+        "--route",
+        choices=ROUTE_CHOICES,
+        default="websocket",
+        help="API to use: auto (the smart router), websocket or http",
+    )
+    parser.add_argument(
+        "--ssml",
+        action="store_true",
+        help="speak the text as SSML (plain text is wrapped in <speak>)",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="number of requests")
     parser.add_argument("--concurrency", type=int, default=1, help="requests at once")
     return parser
@@ -86,6 +100,8 @@ async def _run(args: argparse.Namespace) -> int:
         _error("--repeat and --concurrency must be at least 1")
         return 2
     text = args.text if args.text is not None else args.text_file.read_text("utf-8")
+    if args.ssml and not is_ssml(text):
+        text = f"<speak>{xml_escape(text)}</speak>"
     endpoint = (
         Endpoint.custom(args.ws_url, args.http_url, args.workspace)
         if args.ws_url
@@ -95,7 +111,9 @@ async def _run(args: argparse.Namespace) -> int:
     outputs = _output_paths(args.out, args.repeat, EXTENSIONS[options.format])
 
     async with aiohttp.ClientSession() as session:
-        client = CosyVoiceClient(session, api_key, endpoint)
+        client = CosyVoiceClient(
+            session, api_key, endpoint, routing=RoutingSettings(route=args.route)
+        )
         gate = asyncio.Semaphore(args.concurrency)
 
         async def one(index: int) -> SynthesisResult | CosyVoiceError:
@@ -164,7 +182,7 @@ def _summary(
         if r.first_audio_latency is not None
     )
     return {
-        "route": "websocket",
+        "route": "+".join(sorted({r.route for r in results})) or None,
         "model": options.model,
         "voice": options.voice,
         "format": options.format,
