@@ -1,9 +1,10 @@
-"""A local emulator of DashScope's CosyVoice WebSocket text-to-speech service.
+"""A local emulator of DashScope's CosyVoice text-to-speech service.
 
 It speaks the duplex ``run-task`` / ``continue-task`` / ``finish-task`` protocol
-on ``/api-ws/v1/inference``, streams real, decodable audio and can inject the
-failures the real service shows (handshake errors, task-failed, dropped
-connections, hangs, timeouts). It deliberately shares no code with the client
+on ``/api-ws/v1/inference`` and the HTTP ``services/audio/tts/SpeechSynthesizer``
+API (one-shot with a download URL, or SSE), streams real, decodable audio and
+can inject the failures the real service shows (handshake and HTTP errors,
+task-failed, dropped connections, hangs, timeouts, failing audio URLs). It deliberately shares no code with the client
 in ``custom_components`` so the two cannot share a wrong assumption.
 """
 

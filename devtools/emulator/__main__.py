@@ -1,4 +1,7 @@
-"""Run the emulator: ``python -m devtools.emulator [--port 8765] [--realistic] …``."""
+"""Run the emulator: ``python -m devtools.emulator [--port 8765] [--realistic] …``.
+
+Prints the WebSocket URL, then the HTTP API base URL, one per line.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from collections.abc import Sequence
 from .config import EmulatorConfig
 from .server import DashScopeEmulator
 
-# Latency in the range the docs quote for the real service (§3.5).
+# Latency in the range the docs quote for the real service (§3.5); the same
+# fields time the HTTP API (handshake_delay = the POST's answer latency).
 _REALISTIC = {
     "handshake_delay": 0.08,
     "first_audio_delay": 0.15,
@@ -23,10 +27,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(
         prog="python -m devtools.emulator",
-        description="Serve a local emulator of DashScope's CosyVoice WebSocket API.",
+        description="Serve a local emulator of DashScope's CosyVoice WebSocket and HTTP APIs.",
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=8765, help="WebSocket port")
+    parser.add_argument(
+        "--http-port",
+        type=int,
+        metavar="PORT",
+        help="HTTP API port (default: --port + 1, or a free one when --port is 0)",
+    )
     parser.add_argument(
         "--api-key",
         action="append",
@@ -41,7 +51,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--realistic",
         action="store_true",
-        help="handshake 0.08 s, first audio 0.15 s, audio paced at real time",
+        help="handshake (and HTTP answer) 0.08 s, first audio 0.15 s, "
+        "audio paced at real time; for both APIs",
     )
     return parser.parse_args(argv)
 
@@ -66,6 +77,13 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
     return config
 
 
+def http_port(args: argparse.Namespace) -> int:
+    """The HTTP port: ``--http-port``, else the WebSocket port + 1 (0 stays 0)."""
+    if args.http_port is not None:
+        return int(args.http_port)
+    return int(args.port) + 1 if args.port else 0
+
+
 async def serve(args: argparse.Namespace) -> None:
     """Serve until SIGINT or SIGTERM."""
     stop = asyncio.Event()
@@ -73,9 +91,10 @@ async def serve(args: argparse.Namespace) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     emulator = DashScopeEmulator(build_config(args))
-    await emulator.start(args.host, args.port)
+    await emulator.start(args.host, args.port, http_port=http_port(args))
     try:
         print(emulator.ws_url, flush=True)
+        print(emulator.http_url, flush=True)
         await stop.wait()
     finally:
         await emulator.stop()

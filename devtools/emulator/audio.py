@@ -56,6 +56,10 @@ class ToneSynth:
         self._units = 0
         self._samples = 0
 
+    def samples_for(self, units: int) -> int:
+        """Samples a fresh synth renders for text billed as ``units`` characters."""
+        return round(units * self._samples_per_unit)
+
     def render(self, text: str) -> Samples:
         """Return the samples of ``text``, continuing from the previous call."""
         pieces = [self._render_char(char) for char in text]
@@ -133,12 +137,17 @@ class PcmEncoder:
         return b""
 
 
-def wav_header(sample_rate: int) -> bytes:
-    """Return a 44-byte RIFF/WAVE header for streamed mono s16 audio."""
+def wav_header(sample_rate: int, data_size: int | None = None) -> bytes:
+    """Return a 44-byte RIFF/WAVE header for mono s16 audio.
+
+    ``data_size`` is the PCM byte count when it is known in advance (the HTTP
+    API); streamed WebSocket audio leaves both sizes at 0xFFFFFFFF.
+    """
+    riff_size = _UNKNOWN_SIZE if data_size is None else 36 + data_size
     return struct.pack(
         "<4sI4s4sIHHIIHH4sI",
         b"RIFF",
-        _UNKNOWN_SIZE,
+        riff_size,
         b"WAVE",
         b"fmt ",
         16,
@@ -149,16 +158,16 @@ def wav_header(sample_rate: int) -> bytes:
         2,
         16,
         b"data",
-        _UNKNOWN_SIZE,
+        _UNKNOWN_SIZE if data_size is None else data_size,
     )
 
 
 class WavEncoder(PcmEncoder):
     """A WAV header in front of the first piece, raw PCM after it (doc §2.6)."""
 
-    def __init__(self, sample_rate: int) -> None:
-        """Remember the rate for the header."""
-        self._header: bytes | None = wav_header(sample_rate)
+    def __init__(self, sample_rate: int, data_size: int | None = None) -> None:
+        """Remember the rate (and the PCM size, if known) for the header."""
+        self._header: bytes | None = wav_header(sample_rate, data_size)
 
     def encode(self, samples: Samples) -> bytes:
         """Return PCM bytes, with the header the first time only."""
@@ -228,11 +237,18 @@ class OpusEncoder:
     """Ogg Opus written by PyAV's ogg muxer into memory and drained as it grows."""
 
     def __init__(self, sample_rate: int, bit_rate_kbps: int) -> None:
-        """Open the muxer; pages are cut every 20 ms so audio trickles out."""
+        """Open the muxer; pages are cut every 20 ms so audio trickles out.
+
+        ``bitexact`` makes the Ogg serial number fixed instead of random, so the
+        same input gives the same bytes.
+        """
         self._sample_rate = sample_rate
         self._sink = _Sink()
         self._container = av.open(
-            self._sink, "w", format="ogg", options={"page_duration": "20000"}
+            self._sink,
+            "w",
+            format="ogg",
+            options={"page_duration": "20000", "fflags": "+bitexact"},
         )
         self._stream = self._container.add_stream(
             "libopus", rate=sample_rate, layout="mono"
@@ -267,12 +283,18 @@ class OpusEncoder:
         return self._sink.drain()
 
 
-def make_encoder(fmt: str, sample_rate: int, bit_rate_kbps: int = 32) -> StreamEncoder:
-    """Return a fresh stream encoder for one task."""
+def make_encoder(
+    fmt: str,
+    sample_rate: int,
+    bit_rate_kbps: int = 32,
+    *,
+    wav_data_size: int | None = None,
+) -> StreamEncoder:
+    """Return a fresh stream encoder for one task (``wav_data_size``: see wav_header)."""
     if fmt == "pcm":
         return PcmEncoder()
     if fmt == "wav":
-        return WavEncoder(sample_rate)
+        return WavEncoder(sample_rate, wav_data_size)
     if fmt == "mp3":
         return Mp3Encoder(sample_rate)
     if fmt == "opus":

@@ -28,10 +28,24 @@ _HANDSHAKE_MESSAGES = {
 RATE_QUOTA_CODE = "Throttling.RateQuota"
 RATE_QUOTA_MESSAGE = _HANDSHAKE_MESSAGES[RATE_QUOTA_CODE]
 
+# Used when Fault.audio_url() is given no code: what an OSS bucket answers (XML).
+_AUDIO_URL_CODES = {
+    403: "AccessDenied",
+    404: "NoSuchKey",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+}
+
 
 def handshake_message(code: str) -> str:
     """Return the message the gateway sends with a handshake error ``code``."""
     return _HANDSHAKE_MESSAGES.get(code, f"Request failed: {code}.")
+
+
+def authorized(header: str | None, api_keys: set[str]) -> bool:
+    """Whether an ``Authorization`` header is ``Bearer <key>`` (any case) with a known key."""
+    scheme, _, key = (header or "").strip().partition(" ")
+    return scheme.lower() == "bearer" and key.strip() in api_keys
 
 
 class FaultKind(StrEnum):
@@ -45,6 +59,10 @@ class FaultKind(StrEnum):
     """Abort the TCP connection without a close frame."""
     HANG = "hang"
     """Send task-started, then nothing ever again."""
+    HTTP = "http"
+    """Answer the next HTTP synthesis POST with an HTTP error."""
+    AUDIO_URL = "audio-url"
+    """Answer the next GET of an audio URL with an HTTP error."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +82,24 @@ class Fault:
             FaultKind.HANDSHAKE,
             status=status,
             code=code or _HANDSHAKE_CODES.get(status, "InternalError"),
+        )
+
+    @classmethod
+    def http(cls, status: int, code: str | None = None) -> Fault:
+        """Answer the next HTTP SpeechSynthesizer POST with ``status`` and a §5 body."""
+        return cls(
+            FaultKind.HTTP,
+            status=status,
+            code=code or _HANDSHAKE_CODES.get(status, "InternalError"),
+        )
+
+    @classmethod
+    def audio_url(cls, status: int, code: str | None = None) -> Fault:
+        """Answer the next GET of an audio URL with ``status`` (an OSS-style XML body)."""
+        return cls(
+            FaultKind.AUDIO_URL,
+            status=status,
+            code=code or _AUDIO_URL_CODES.get(status, "InternalError"),
         )
 
     @classmethod
@@ -87,12 +123,13 @@ class Fault:
 
     @property
     def is_handshake(self) -> bool:
-        """Whether this fault is consumed by a handshake (else by a run-task)."""
+        """Whether this fault is consumed by a WebSocket handshake."""
         return self.kind is FaultKind.HANDSHAKE
 
 
 # What a random fault can be (soak tests): split by where it is consumed.
 RANDOM_HANDSHAKE_FAULTS = (Fault.handshake(500), Fault.handshake(429))
+RANDOM_HTTP_FAULTS = (Fault.http(500), Fault.http(429))
 RANDOM_TASK_FAULTS = (
     Fault.drop(after_audio=False),
     Fault.drop(after_audio=True),
@@ -107,9 +144,11 @@ class EmulatorConfig:
     api_keys: set[str] = field(default_factory=lambda: {"sk-emulator"})
     """Keys accepted in ``Authorization: Bearer <key>``."""
     handshake_delay: float = 0.0
-    """Seconds to wait before answering a WebSocket upgrade."""
+    """Seconds to wait before answering a WebSocket upgrade or an HTTP synthesis
+    POST (its connection and answer latency)."""
     first_audio_delay: float = 0.0
-    """Seconds between a task's first sentence being ready and its first audio."""
+    """Seconds between a task's first sentence being ready and its first audio
+    (for HTTP: before synthesis starts)."""
     realtime_factor: float = 0.0
     """0 sends audio as fast as possible; 1.0 paces frames at real time."""
     chunk_ms: int = 100
@@ -125,7 +164,7 @@ class EmulatorConfig:
     legacy_events: bool = False
     """Send the older result-generated events: no ``output.type``, one per frame."""
     random_fault_rate: float = 0.0
-    """Probability that a handshake, or a task, gets a random fault."""
+    """Probability that a handshake, a task, or an HTTP POST gets a random fault."""
     random_seed: int | None = None
     """Seed of the random faults, for reproducible soak tests."""
     mid_task_run_task_cancels: bool = False

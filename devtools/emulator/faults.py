@@ -7,26 +7,41 @@ from collections import deque
 
 from .config import (
     RANDOM_HANDSHAKE_FAULTS,
+    RANDOM_HTTP_FAULTS,
     RANDOM_TASK_FAULTS,
     EmulatorConfig,
     Fault,
+    FaultKind,
 )
 
 
 class FaultPlan:
-    """Queued one-shot faults first, then random ones at ``random_fault_rate``."""
+    """Queued one-shot faults first, then random ones at ``random_fault_rate``.
+
+    Each kind of fault has its own queue: handshakes, run-tasks, HTTP synthesis
+    POSTs and audio-URL downloads never take each other's faults.
+    """
 
     def __init__(self, config: EmulatorConfig) -> None:
         """Read the random settings from ``config`` at each draw (tests change it)."""
         self._config = config
         self._handshake: deque[Fault] = deque()
         self._task: deque[Fault] = deque()
+        self._http: deque[Fault] = deque()
+        self._audio_url: deque[Fault] = deque()
         self._rng: random.Random | None = None
         self._rng_seed: int | None = None
 
     def add(self, fault: Fault, times: int = 1) -> None:
-        """Queue ``fault`` for the next ``times`` handshakes or run-tasks."""
-        queue = self._handshake if fault.is_handshake else self._task
+        """Queue ``fault`` for the next ``times`` requests of the kind it hits."""
+        if fault.is_handshake:
+            queue = self._handshake
+        elif fault.kind is FaultKind.HTTP:
+            queue = self._http
+        elif fault.kind is FaultKind.AUDIO_URL:
+            queue = self._audio_url
+        else:
+            queue = self._task
         queue.extend([fault] * times)
 
     def next_handshake(self) -> Fault | None:
@@ -40,6 +55,16 @@ class FaultPlan:
         if self._task:
             return self._task.popleft()
         return self._draw(RANDOM_TASK_FAULTS)
+
+    def next_http(self) -> Fault | None:
+        """Return the fault for the HTTP synthesis POST being answered, if any."""
+        if self._http:
+            return self._http.popleft()
+        return self._draw(RANDOM_HTTP_FAULTS)
+
+    def next_audio_url(self) -> Fault | None:
+        """Return the fault for the audio download being answered (never random)."""
+        return self._audio_url.popleft() if self._audio_url else None
 
     def _draw(self, choices: tuple[Fault, ...]) -> Fault | None:
         rate = self._config.random_fault_rate

@@ -1,4 +1,8 @@
-"""Validation of a run-task's model, voice and parameters (protocol doc §2.2, §3)."""
+"""Validation of a run-task's, or an HTTP request's, model, voice and parameters.
+
+Protocol doc §2.2, §3 and §7.1. The HTTP endpoint shares the WebSocket side's
+rules: :func:`parse_http_request` feeds its options through :func:`parse_run_task`.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,32 @@ from typing import Any
 
 from . import voices
 from .audio import FORMATS, OPUS_SAMPLE_RATES, SAMPLE_RATES
+from .text import billed_characters, strip_ssml
 
 INVALID_PARAMETER = "InvalidParameter"
+MODEL_NOT_FOUND = "ModelNotFound"
 DEFAULT_FORMAT = "mp3"
 DEFAULT_SAMPLE_RATE = 22050
 DEFAULT_OPUS_KBPS = 32
+
+TEXT_IS_NULL = "Parameter invalid: text is null"
+SSML_SINGLE_TEXT = "Text request limit violated, expected 1."
+SSML_UNSUPPORTED = "SSML text is not supported at the moment!"
+VOICE_MISMATCH = "[tts:]Engine return error code: 418"
+# The HTTP endpoint's spelling of the same error (doc §7.1, seen by a third party).
+HTTP_VOICE_MISMATCH = "[cosyvoice:]Engine return error code: 418"
+# What the gateway says to a model the HTTP endpoint does not serve (doc §5.3).
+URL_ERROR = "url error, please check url！"
+MAX_CHARS_PER_TEXT = 20_000
+MAX_CHARS_PER_TASK = 200_000
+
+
+def text_too_long(billed: int) -> str:
+    """The message for one text over :data:`MAX_CHARS_PER_TEXT` billed characters."""
+    return (
+        f"Text too long: {billed} characters in one request, "
+        f"the limit is {MAX_CHARS_PER_TEXT}."
+    )
 
 
 class TaskError(Exception):
@@ -112,13 +137,13 @@ def parse_run_task(payload: dict[str, Any]) -> TaskParams:
     if not isinstance(voice, str) or not voice:
         raise TaskError("Request voice is invalid!")
     if not voices.is_known_model(model):
-        raise TaskError(f"Model not found ({model})!", code="ModelNotFound")
+        raise TaskError(f"Model not found ({model})!", code=MODEL_NOT_FOUND)
     text_type = params.get("text_type", "PlainText")
     if text_type not in ("PlainText", "SSML"):
         raise TaskError(f"Parameter invalid: text_type {text_type!r} is not supported.")
     fmt, sample_rate = _audio_format(params, model)
     if not voices.voice_matches_model(voice, model):
-        raise TaskError("[tts:]Engine return error code: 418")
+        raise TaskError(VOICE_MISMATCH)
     volume = _number(params, "volume", 50, 0, 100)
     bit_rate = _number(params, "bit_rate", DEFAULT_OPUS_KBPS, 6, 510)
     enable_ssml = _flag(params, "enable_ssml")
@@ -135,3 +160,67 @@ def parse_run_task(payload: dict[str, Any]) -> TaskParams:
         ssml=enable_ssml or text_type == "SSML",
         word_timestamps=_flag(params, "word_timestamp_enabled"),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class HttpTask:
+    """A validated HTTP SpeechSynthesizer request."""
+
+    params: TaskParams
+    text: str
+    """``input.text`` as received."""
+    spoken: str
+    """The text to synthesise: SSML tags removed when ``enable_ssml`` is set."""
+
+
+def http_options(body: dict[str, Any]) -> dict[str, Any]:
+    """The synthesis options of an HTTP body: ``parameters`` overlaid with ``input``.
+
+    The official example puts every option in ``input``; some clients use
+    ``parameters`` (doc §7.1). ``input`` wins; ``text`` is not an option.
+    """
+    parameters = body.get("parameters")
+    task_input = body.get("input")
+    options = dict(parameters) if isinstance(parameters, dict) else {}
+    if isinstance(task_input, dict):
+        options.update((k, v) for k, v in task_input.items() if k != "text")
+    return options
+
+
+def parse_http_request(body: dict[str, Any]) -> HttpTask:
+    """Validate the JSON body of ``POST …/services/audio/tts/SpeechSynthesizer``.
+
+    Order: model present, input present, parameters an object, a model without
+    HTTP (URL_ERROR), then the run-task checks (voice, model known, format,
+    sample rate, voice/model 418, ranges), then the text.
+    """
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise TaskError(
+            'Required parameter "model" missing from request.',
+            code="BadRequest.EmptyModel",
+        )
+    task_input = body.get("input")
+    if not isinstance(task_input, dict):
+        raise TaskError(
+            'Required parameter "input" missing from request.',
+            code="BadRequest.EmptyInput",
+        )
+    if body.get("parameters") is not None and not isinstance(body["parameters"], dict):
+        raise TaskError("Parameter invalid: parameters must be an object.")
+    if voices.is_known_model(model) and not voices.supports_http(model):
+        raise TaskError(URL_ERROR)
+    params = parse_run_task(
+        {"model": model, "input": {}, "parameters": http_options(body)}
+    )
+    text = task_input.get("text")
+    if not isinstance(text, str):
+        raise TaskError(TEXT_IS_NULL)
+    spoken = strip_ssml(text) if params.ssml else text
+    if not spoken.strip():
+        # Nothing to say would make an empty file; the service rejects it.
+        raise TaskError(TEXT_IS_NULL)
+    billed = billed_characters(spoken)
+    if billed > MAX_CHARS_PER_TEXT:
+        raise TaskError(text_too_long(billed))
+    return HttpTask(params=params, text=text, spoken=spoken)

@@ -6,18 +6,23 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 TaskState = Literal["running", "finished", "failed", "dropped", "cancelled"]
+Api = Literal["websocket", "http"]
 
 
 @dataclass
 class TaskRecord:
-    """One run-task as the emulator saw and answered it; filled in live."""
+    """One run-task or HTTP synthesis request as the emulator saw and answered it.
+
+    Filled in live. An HTTP request's ``task_id`` is its ``request_id``.
+    """
 
     task_id: str
     connection_id: int
-    """1 for the first accepted connection, then 2, 3, …"""
+    """1 for the first accepted connection, then 2, 3, …; 0 for HTTP requests."""
     model: str
     parameters: dict[str, Any]
-    """The run-task ``payload.parameters`` exactly as received."""
+    """The run-task ``payload.parameters`` exactly as received; for HTTP, the
+    body's ``parameters`` overlaid with its ``input`` minus ``text``."""
     format: str = "mp3"
     """Audio format after mapping ``"Default"`` to mp3."""
     sample_rate: int = 22050
@@ -25,11 +30,16 @@ class TaskRecord:
     texts: list[str] = field(default_factory=list)
     """Each accepted continue-task text, in order."""
     frames: list[bytes] = field(default_factory=list)
-    """Every binary frame sent for this task, in order."""
+    """Every binary frame sent for this task, in order; for HTTP, each SSE
+    chunk decoded, or the one whole file of a non-streaming request."""
     characters: int = 0
     """Characters billed so far (Han characters count 2)."""
     state: TaskState = "running"
     error_code: str | None = None
+    api: Api = "websocket"
+    """Which API served it: the duplex WebSocket or the HTTP SpeechSynthesizer."""
+    audio_url: str | None = None
+    """HTTP only: the URL under which the whole audio file is served."""
 
     @property
     def audio(self) -> bytes:

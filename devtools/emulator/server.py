@@ -1,4 +1,4 @@
-"""The emulator's WebSocket server: handshake checks, faults and the public API."""
+"""The emulator: its WebSocket server (handshake checks, faults), the HTTP side and the public API."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
-from .config import EmulatorConfig, Fault, handshake_message
+from . import events
+from .config import EmulatorConfig, Fault, authorized, handshake_message
 from .faults import FaultPlan
+from .http_server import HttpFrontend
 from .records import TaskRecord
 from .session import Session
 
@@ -29,7 +31,7 @@ _STOP_GRACE = 2.0
 
 
 class DashScopeEmulator:
-    """A local stand-in for DashScope's CosyVoice WebSocket service.
+    """A local stand-in for DashScope's CosyVoice WebSocket and HTTP services.
 
     Use it as ``async with DashScopeEmulator(config) as emu:`` or call
     :meth:`start` and :meth:`stop`. :attr:`config` may be changed while it runs.
@@ -39,7 +41,7 @@ class DashScopeEmulator:
         """Prepare an emulator; nothing listens until :meth:`start`."""
         self.config = config if config is not None else EmulatorConfig()
         self.tasks: list[TaskRecord] = []
-        """Every run-task seen, in order, filled in live."""
+        """Every run-task and HTTP synthesis request seen, in order, filled in live."""
         self.connections_opened = 0
         """Successful WebSocket upgrades so far."""
         self.open_connections = 0
@@ -49,6 +51,7 @@ class DashScopeEmulator:
         self.handshakes_rejected = 0
         """Upgrades answered with an HTTP error (auth, path, injected faults)."""
         self._faults = FaultPlan(self.config)
+        self._http = HttpFrontend(self.config, self.tasks, self._faults)
         self._server: Server | None = None
         self._url: str | None = None
         self._stopping = asyncio.Event()
@@ -60,12 +63,36 @@ class DashScopeEmulator:
             raise RuntimeError("the emulator is not started")
         return self._url
 
+    @property
+    def http_url(self) -> str:
+        """The HTTP API base, e.g. ``http://127.0.0.1:PORT/api/v1`` (SDK ``base_http_api_url``)."""
+        return self._http.base_url
+
+    @property
+    def http_requests(self) -> int:
+        """HTTP synthesis POSTs received so far, whatever their outcome."""
+        return self._http.requests
+
+    @property
+    def audio_downloads(self) -> int:
+        """Audio URL downloads answered with the file so far."""
+        return self._http.downloads
+
     def add_fault(self, fault: Fault, times: int = 1) -> None:
-        """Inject ``fault`` into the next ``times`` handshakes or tasks, in order."""
+        """Inject ``fault`` into the next ``times`` requests of its kind, in order.
+
+        Handshake faults hit WebSocket upgrades, ``Fault.http`` HTTP synthesis
+        POSTs, ``Fault.audio_url`` audio downloads, the rest WebSocket run-tasks.
+        """
         self._faults.add(fault, times)
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on ``host``:``port`` (0 picks a free port)."""
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, http_port: int = 0
+    ) -> None:
+        """Listen on ``host``:``port`` (WebSocket) and ``host``:``http_port`` (HTTP).
+
+        0 picks a free port.
+        """
         if self._server is not None:
             raise RuntimeError("the emulator is already started")
         self._stopping = asyncio.Event()
@@ -83,14 +110,22 @@ class DashScopeEmulator:
         )
         bound_host, bound_port = self._server.sockets[0].getsockname()[:2]
         self._url = f"ws://{bound_host}:{bound_port}{PATH}"
-        _LOGGER.info("DashScope emulator listening on %s", self._url)
+        try:
+            await self._http.start(host, http_port)
+        except BaseException:
+            await self.stop()
+            raise
+        _LOGGER.info(
+            "DashScope emulator listening on %s and %s", self._url, self.http_url
+        )
 
     async def stop(self) -> None:
-        """Close every connection and the server, and wait for all of it to end."""
+        """Close every connection and both servers, and wait for all of it to end."""
         server, self._server = self._server, None
         if server is None:
             return
         self._stopping.set()
+        await self._http.stop()
         server.close()
         try:
             async with asyncio.timeout(_STOP_GRACE):
@@ -146,13 +181,9 @@ class DashScopeEmulator:
         fault = self._faults.next_handshake()
         if fault is not None:
             return self._reject(connection, fault.status, fault.code or "InternalError")
-        if not self._authorized(request.headers.get("Authorization")):
+        if not authorized(request.headers.get("Authorization"), self.config.api_keys):
             return self._reject(connection, 401, "InvalidApiKey")
         return None
-
-    def _authorized(self, header: str | None) -> bool:
-        scheme, _, key = (header or "").strip().partition(" ")
-        return scheme.lower() == "bearer" and key.strip() in self.config.api_keys
 
     def _reject(
         self,
@@ -165,11 +196,7 @@ class DashScopeEmulator:
         self.handshakes_rejected += 1
         request_id = str(uuid.uuid4())
         body = json.dumps(
-            {
-                "request_id": request_id,
-                "code": code,
-                "message": message or handshake_message(code),
-            },
+            events.gateway_error(request_id, code, message or handshake_message(code)),
             separators=(",", ":"),
         )
         response = connection.respond(http.HTTPStatus(status), body)

@@ -18,7 +18,17 @@ from websockets.exceptions import ConnectionClosed
 from . import events
 from .config import EmulatorConfig, FaultKind
 from .faults import FaultPlan
-from .params import INVALID_PARAMETER, TaskError, parse_run_task
+from .params import (
+    INVALID_PARAMETER,
+    MAX_CHARS_PER_TASK,
+    MAX_CHARS_PER_TEXT,
+    SSML_SINGLE_TEXT,
+    SSML_UNSUPPORTED,
+    TEXT_IS_NULL,
+    TaskError,
+    parse_run_task,
+    text_too_long,
+)
 from .records import TaskRecord
 from .task import CLOSE_AFTER_FAILURE, Outbox, TaskRun
 from .text import billed_characters, has_ssml_markup, strip_ssml
@@ -28,11 +38,6 @@ _LOGGER = logging.getLogger(__name__)
 CLOSE_INVALID_DATA = 1007
 CLOSE_IDLE = 1000
 TIMEOUT_MESSAGE = "request timeout after 23 seconds."
-TEXT_IS_NULL = "Parameter invalid: text is null"
-SSML_SINGLE_TEXT = "Text request limit violated, expected 1."
-SSML_UNSUPPORTED = "SSML text is not supported at the moment!"
-MAX_CHARS_PER_TEXT = 20_000
-MAX_CHARS_PER_TASK = 200_000
 _RUN_TASK_ENVELOPE = {
     "task_group": "audio",
     "task": "tts",
@@ -268,10 +273,7 @@ class Session:
         billed = billed_characters(spoken)
         if billed > MAX_CHARS_PER_TEXT:
             return await self._fail(
-                run.task_id,
-                INVALID_PARAMETER,
-                f"Text too long: {billed} characters in one request, "
-                f"the limit is {MAX_CHARS_PER_TEXT}.",
+                run.task_id, INVALID_PARAMETER, text_too_long(billed)
             )
         if run.submitted_characters + billed > MAX_CHARS_PER_TASK:
             return await self._fail(

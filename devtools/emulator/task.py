@@ -209,23 +209,9 @@ class TaskRun:
             )
 
     def _words(self, sentence: str, start_ms: float) -> list[events.Word]:
-        words = []
-        time_ms = start_ms
-        per_unit = self._ms_per_char / self.params.rate
-        for position, char in enumerate(sentence):
-            duration = billed_characters(char) * per_unit
-            if not char.isspace():
-                words.append(
-                    {
-                        "text": char,
-                        "begin_index": position,
-                        "end_index": position + 1,
-                        "begin_time": round(time_ms),
-                        "end_time": round(time_ms + duration),
-                    }
-                )
-            time_ms += duration
-        return words
+        return events.word_timestamps(
+            sentence, start_ms, self._ms_per_char / self.params.rate
+        )
 
     def _encode(self, samples: Samples) -> bytes:
         if self._encoder is None:

@@ -65,3 +65,9 @@ class SentenceSplitter:
         """Return whatever is buffered as a final sentence (flush or finish-task)."""
         rest, self._buffer = self._buffer, ""
         return [rest] if rest.strip() else []
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a whole text the way a task fed it at once and then finished would."""
+    splitter = SentenceSplitter()
+    return splitter.feed(text) + splitter.drain()

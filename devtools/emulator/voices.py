@@ -101,6 +101,15 @@ def is_known_model(model: str) -> bool:
     return model in MODELS
 
 
+# Models the HTTP SpeechSynthesizer endpoint does not serve (doc §3.1, §7.1).
+WEBSOCKET_ONLY_MODELS = frozenset({"cosyvoice-v1"})
+
+
+def supports_http(model: str) -> bool:
+    """Whether the HTTP SpeechSynthesizer endpoint serves ``model`` (a known one)."""
+    return model not in WEBSOCKET_ONLY_MODELS
+
+
 def supports_opus(model: str) -> bool:
     """Whether ``model`` can produce Ogg Opus (every model but cosyvoice-v1)."""
     return MODELS[model].opus

@@ -30,6 +30,7 @@ from .models import DEFAULT_MODEL, MODELS, ModelInfo
 from .options import SynthesisOptions
 from .pool import ConnectionPool, PoolSettings
 from .retry import NO_RETRY, RetryPolicy
+from .router import RoutingSettings
 from .stats import ClientStats
 from .task import SynthesisTask, TaskState
 from .text import billed_length
@@ -67,6 +68,7 @@ __all__ = [
     "ProtocolError",
     "RateLimitedError",
     "RetryPolicy",
+    "RoutingSettings",
     "ServiceUnavailableError",
     "SynthesisOptions",
     "SynthesisResult",
