@@ -135,3 +135,38 @@ async def test_say_without_key_or_with_bad_options(emulator: DashScopeEmulator) 
     assert code == 1
     assert "empty" in stderr
     assert emulator.connections_opened == 0
+
+
+async def test_say_routes_and_ssml(emulator: DashScopeEmulator, tmp_path: Path) -> None:
+    code, stdout, stderr = await _say(
+        "--ws-url",
+        emulator.ws_url,
+        "--http-url",
+        emulator.http_url,
+        "--text",
+        "你好",
+        "--route",
+        "http",
+        "--out",
+        str(tmp_path / "a.mp3"),
+    )
+    assert code == 0, stderr
+    assert json.loads(stdout)["route"] == "http"
+    assert emulator.tasks[-1].api == "http"
+    code, stdout, stderr = await _say(
+        "--ws-url",
+        emulator.ws_url,
+        "--text",
+        "1 < 2 & 3",
+        "--ssml",
+    )
+    assert code == 0, stderr
+    assert json.loads(stdout)["route"] == "websocket"
+    record = emulator.tasks[-1]
+    assert record.texts == ["<speak>1 &lt; 2 &amp; 3</speak>"]
+    assert record.parameters["enable_ssml"] is True
+    code, _, stderr = await _say(
+        "--ws-url", emulator.ws_url, "--text", "你好", "--route", "http"
+    )
+    assert code == 1
+    assert "HTTP API" in stderr

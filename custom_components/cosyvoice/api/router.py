@@ -19,8 +19,9 @@ class RoutingSettings:
     """How requests are routed."""
 
     route: RouteChoice = "websocket"
-    """"auto" will become the default once the emulator benchmark compares the two
-    APIs (issue 4); until then every request takes the tested WebSocket path."""
+    """Measured (``scripts/bench-router``): a warm pooled WebSocket is the fastest
+    path for short text and a cold one ties the HTTP API's SSE mode, so the
+    WebSocket, which keeps the pool warm, is the default."""
     long_text_threshold: int = 500
     """Billed characters above which text always goes over the WebSocket."""
 
