@@ -64,6 +64,8 @@ def test_valid_ssml_bills_only_the_spoken_text() -> None:
         ("<speak>a & b</speak>", "not well-formed"),
         ("<speak><break></speak>", "not well-formed"),
         ("<speak>hi</speak> tail", "outside <speak>"),
+        ("before <speak>hi</speak>", "outside <speak>"),
+        ("<speak>hi</speak><p>more</p>", "root must be <speak>"),
         ("<speak><b>bold</b></speak>", "<b>"),
         ("<speak><speak>x</speak></speak>", "nested"),
         ("<speak>  </speak>", "nothing to say"),
