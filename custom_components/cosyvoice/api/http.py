@@ -9,7 +9,6 @@ import asyncio
 import base64
 import binascii
 import json
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,9 +25,8 @@ from .errors import (
     error_from_code,
 )
 from .options import SynthesisOptions
-from .protocol import AUTHORIZATION_HEADER
+from .protocol import AUTHORIZATION_HEADER, synthesis_parameters
 
-_LOGGER = logging.getLogger(__name__)
 
 WORKSPACE_HEADER = "X-DashScope-Workspace"
 SSE_HEADER = "X-DashScope-SSE"
@@ -46,27 +44,10 @@ class HttpResponse:
 
 def request_body(text: str, options: SynthesisOptions) -> dict[str, Any]:
     """The POST body: every option inside ``input``, as the official example does."""
-    body: dict[str, Any] = {
-        "text": text,
-        "voice": options.voice,
-        "format": options.format,
-        "sample_rate": options.sample_rate,
-        "volume": options.volume,
-        "rate": options.rate,
-        "pitch": options.pitch,
+    return {
+        "model": options.model,
+        "input": {"text": text, **synthesis_parameters(options)},
     }
-    if options.enable_ssml:
-        body["enable_ssml"] = True
-    if options.bit_rate is not None:
-        body["bit_rate"] = options.bit_rate
-    if options.language_hints:
-        body["language_hints"] = list(options.language_hints)
-    if options.instruction:
-        body["instruction"] = options.instruction
-    if options.seed is not None:
-        body["seed"] = options.seed
-    body.update(options.extra)
-    return {"model": options.model, "input": body}
 
 
 class HttpSynthesizer:

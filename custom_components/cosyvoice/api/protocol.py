@@ -34,10 +34,9 @@ def handshake_headers(
     return headers
 
 
-def run_task(task_id: str, options: SynthesisOptions) -> str:
-    """The run-task message that opens a synthesis task."""
+def synthesis_parameters(options: SynthesisOptions) -> dict[str, Any]:
+    """The options as the service names them; shared by run-task and the HTTP API."""
     parameters: dict[str, Any] = {
-        "text_type": "PlainText",
         "voice": options.voice,
         "format": options.format,
         "sample_rate": options.sample_rate,
@@ -56,6 +55,12 @@ def run_task(task_id: str, options: SynthesisOptions) -> str:
     if options.seed is not None:
         parameters["seed"] = options.seed
     parameters.update(options.extra)
+    return parameters
+
+
+def run_task(task_id: str, options: SynthesisOptions) -> str:
+    """The run-task message that opens a synthesis task."""
+    parameters = {"text_type": "PlainText", **synthesis_parameters(options)}
     return _message(
         "run-task",
         task_id,
