@@ -27,7 +27,6 @@ from .errors import (
 from .options import SynthesisOptions
 from .protocol import AUTHORIZATION_HEADER, synthesis_parameters
 
-
 WORKSPACE_HEADER = "X-DashScope-Workspace"
 SSE_HEADER = "X-DashScope-SSE"
 
