@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 
 from . import events
-from .audio import Chunker, Samples, StreamEncoder, ToneSynth, make_encoder
+from .audio import Chunker, Samples, StreamEncoder, make_encoder
 from .config import EmulatorConfig, authorized, handshake_message
 from .faults import FaultPlan
 from .params import (
@@ -343,13 +343,7 @@ class _Synthesis:
         self._sentences = split_sentences(task.spoken)
         self._ms_per_char = config.ms_per_char
         self._chunk_samples = max(1, params.sample_rate * config.chunk_ms // 1000)
-        self._synth = ToneSynth(
-            params.sample_rate,
-            ms_per_char=self._ms_per_char,
-            rate=params.rate,
-            pitch=params.pitch,
-            volume=params.volume,
-        )
+        self._synth = params.synth(self._ms_per_char)
         self._encoder: StreamEncoder | None = None
         self._samples_sent = 0
         self._audio_sent = False

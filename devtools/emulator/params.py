@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import voices
-from .audio import FORMATS, OPUS_SAMPLE_RATES, SAMPLE_RATES
+from .audio import FORMATS, OPUS_SAMPLE_RATES, SAMPLE_RATES, ToneSynth
 from .text import billed_characters, strip_ssml
 
 INVALID_PARAMETER = "InvalidParameter"
@@ -73,6 +73,16 @@ class TaskParams:
     ssml: bool = False
     """Text is SSML (``enable_ssml`` or ``text_type`` SSML): tags are not billed."""
     word_timestamps: bool = False
+
+    def synth(self, ms_per_char: float) -> ToneSynth:
+        """The tone voice these parameters describe (WebSocket and HTTP alike)."""
+        return ToneSynth(
+            self.sample_rate,
+            ms_per_char=ms_per_char,
+            rate=self.rate,
+            pitch=self.pitch,
+            volume=self.volume,
+        )
 
 
 def _is_number(value: Any) -> bool:

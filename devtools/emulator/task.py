@@ -18,7 +18,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from . import events
-from .audio import Chunker, Samples, StreamEncoder, ToneSynth, make_encoder
+from .audio import Chunker, Samples, StreamEncoder, make_encoder
 from .config import EmulatorConfig, Fault, FaultKind
 from .params import TaskParams
 from .records import TaskRecord
@@ -96,13 +96,7 @@ class TaskRun:
         # Snapshot the timing settings: a task keeps the voice it started with.
         self._ms_per_char = config.ms_per_char
         self._chunk_samples = max(1, params.sample_rate * config.chunk_ms // 1000)
-        self._synth = ToneSynth(
-            params.sample_rate,
-            ms_per_char=self._ms_per_char,
-            rate=params.rate,
-            pitch=params.pitch,
-            volume=params.volume,
-        )
+        self._synth = params.synth(self._ms_per_char)
         self._encoder: StreamEncoder | None = None
         self._sentences = 0
         self._audio_started = False
