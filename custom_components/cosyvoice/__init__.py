@@ -2,3 +2,85 @@
 
 The HA-free client lives in the ``api`` subpackage.
 """
+
+from __future__ import annotations
+
+import logging
+
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+)
+
+from .api import AuthenticationError, CosyVoiceError, InvalidRequestError
+from .const import DOMAIN
+from .error_mapping import translation_key
+from .runtime import CosyVoiceConfigEntry, CosyVoiceData, build_client
+
+_LOGGER = logging.getLogger(__name__)
+
+PLATFORMS: list[Platform] = [Platform.TTS]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> bool:
+    """Build the client on HA's shared session and check the key with one handshake.
+
+    The handshake's connection stays in the pool, so the first request is warm.
+    """
+    try:
+        client = build_client(hass, entry.data, entry.options)
+    except InvalidRequestError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_config",
+            translation_placeholders={"detail": str(err)},
+        ) from err
+    try:
+        await client.warm_up()
+    except AuthenticationError as err:
+        await client.close()
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="invalid_auth"
+        ) from err
+    except CosyVoiceError as err:
+        await client.close()
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key=translation_key(err),
+            translation_placeholders={"detail": str(err)},
+        ) from err
+
+    entry.runtime_data = CosyVoiceData(client, dict(entry.options))
+
+    async def _close_on_stop(_event: Event) -> None:
+        await client.close()
+
+    entry.async_on_unload(
+        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _close_on_stop)
+    )
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> bool:
+    """Unload the TTS platform, then close every connection of the entry."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.client.close()
+    return unloaded
+
+
+async def _async_options_updated(
+    hass: HomeAssistant, entry: CosyVoiceConfigEntry
+) -> None:
+    """New options change the client (pool, routing) and the entity: reload.
+
+    Reauth and reconfigure change the data and reload by themselves; reloading here
+    too would do it twice.
+    """
+    if entry.options != entry.runtime_data.options:
+        await hass.config_entries.async_reload(entry.entry_id)

@@ -1,5 +1,64 @@
-"""Constants of the CosyVoice integration."""
+"""Constants of the CosyVoice integration: config keys, option keys and defaults."""
+
+from __future__ import annotations
 
 from typing import Final
 
+from .api import DEFAULT_MODEL, REGION_CN, REGION_CUSTOM, REGION_INTL
+from .api.router import ROUTE_CHOICES
+
 DOMAIN: Final = "cosyvoice"
+MANUFACTURER: Final = "Alibaba Cloud"
+
+# Config entry data (set by the user, reauth and reconfigure steps).
+CONF_REGION: Final = "region"
+CONF_WORKSPACE_ID: Final = "workspace_id"
+CONF_WS_URL: Final = "ws_url"
+CONF_HTTP_URL: Final = "http_url"
+
+REGIONS: Final = (REGION_CN, REGION_INTL)
+"""Regions offered to everyone; ``custom`` endpoints only in advanced mode."""
+ALL_REGIONS: Final = (REGION_CN, REGION_INTL, REGION_CUSTOM)
+
+# Config entry options (the options flow). The same names are TTS call options.
+CONF_MODEL: Final = "model"
+CONF_VOICE: Final = "voice"
+CONF_FORMAT: Final = "format"
+CONF_SAMPLE_RATE: Final = "sample_rate"
+CONF_VOLUME: Final = "volume"
+CONF_RATE: Final = "rate"
+CONF_PITCH: Final = "pitch"
+CONF_INSTRUCTION: Final = "instruction"
+CONF_LONG_TEXT_THRESHOLD: Final = "long_text_threshold"
+CONF_ROUTE: Final = "route"
+CONF_POOL_SIZE: Final = "pool_size"
+
+DEFAULT_VOICE: Final = "longanyang"
+DEFAULT_FORMAT: Final = "mp3"
+DEFAULT_SAMPLE_RATE: Final = 22050
+DEFAULT_VOLUME: Final = 50
+DEFAULT_RATE: Final = 1.0
+DEFAULT_PITCH: Final = 1.0
+DEFAULT_LONG_TEXT_THRESHOLD: Final = 500
+DEFAULT_ROUTE: Final = "websocket"
+DEFAULT_POOL_SIZE: Final = 4
+MAX_POOL_SIZE: Final = 16
+
+# Formats a media player can play as a file. Raw PCM has no container, so Home
+# Assistant could neither serve nor convert it; it stays a client-only format.
+HA_FORMATS: Final = ("mp3", "wav", "opus")
+
+ROUTES: Final = ROUTE_CHOICES
+
+DEFAULT_OPTIONS: Final = {
+    CONF_MODEL: DEFAULT_MODEL,
+    CONF_VOICE: DEFAULT_VOICE,
+    CONF_FORMAT: DEFAULT_FORMAT,
+    CONF_SAMPLE_RATE: DEFAULT_SAMPLE_RATE,
+    CONF_VOLUME: DEFAULT_VOLUME,
+    CONF_RATE: DEFAULT_RATE,
+    CONF_PITCH: DEFAULT_PITCH,
+    CONF_LONG_TEXT_THRESHOLD: DEFAULT_LONG_TEXT_THRESHOLD,
+    CONF_ROUTE: DEFAULT_ROUTE,
+    CONF_POOL_SIZE: DEFAULT_POOL_SIZE,
+}

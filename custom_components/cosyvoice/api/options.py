@@ -44,7 +44,6 @@ class SynthesisOptions:
     def __post_init__(self) -> None:
         """Check every field against the model's documented capabilities."""
         info = self.model_info
-        self._check_voice(info)
         if self.format not in FORMATS:
             raise InvalidOptionError(
                 "format", f"format {self.format!r} is not one of {', '.join(FORMATS)}"
@@ -88,6 +87,9 @@ class SynthesisOptions:
             raise InvalidOptionError(
                 "enable_ssml", f"{self.model} does not accept SSML"
             )
+        # Last, so a caller choosing the voice afterwards (the options flow) learns
+        # about every other option first.
+        self._check_voice(info)
 
     @property
     def model_info(self) -> ModelInfo:

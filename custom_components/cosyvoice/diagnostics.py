@@ -1,0 +1,43 @@
+"""Diagnostics: the entry with its secrets redacted, and the session manager's numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_WORKSPACE_ID
+from .runtime import CosyVoiceConfigEntry
+
+# The unique id is a digest of the key: not secret, but nothing to share either.
+TO_REDACT = {CONF_API_KEY, CONF_WORKSPACE_ID, "unique_id"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: CosyVoiceConfigEntry
+) -> dict[str, Any]:
+    """What support needs: configuration, endpoint, pool and recent failures."""
+    client = entry.runtime_data.client
+    manager = entry.runtime_data.manager
+    return {
+        "entry": async_redact_data(entry.as_dict(), TO_REDACT),
+        "endpoint": {
+            "region": client.endpoint.region,
+            "host": client.endpoint.host,
+            "http_api": client.endpoint.http_url is not None,
+            "workspace": client.endpoint.workspace_id is not None,
+        },
+        "routing": {
+            "route": client.routing.route,
+            "long_text_threshold": client.routing.long_text_threshold,
+        },
+        "session_manager": {
+            "max_connections": manager.settings.max_connections,
+            "max_idle": manager.settings.max_idle,
+            "max_age": manager.settings.max_age,
+            "waiting": manager.waiting,
+        },
+        "statistics": client.snapshot(),
+    }

@@ -1,0 +1,148 @@
+"""From Home Assistant's TTS options to one validated :class:`SynthesisOptions`.
+
+Home Assistant merges an entity's ``default_options`` with the caller's options, then
+hands over the result, so every option arrives with a value: the configured one or
+the caller's. Its ``preferred_*`` options say what the player wants; producing that
+natively spares Home Assistant a transcode.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, cast
+
+from homeassistant.components.tts import (
+    ATTR_PREFERRED_FORMAT,
+    ATTR_PREFERRED_SAMPLE_RATE,
+)
+
+from .api import EXTENSIONS, AudioFormat, InvalidOptionError, SynthesisOptions
+from .api.audio import OPUS_SAMPLE_RATES, SAMPLE_RATES
+from .api.options import default_voice
+from .const import (
+    CONF_FORMAT,
+    CONF_INSTRUCTION,
+    CONF_MODEL,
+    CONF_PITCH,
+    CONF_RATE,
+    CONF_SAMPLE_RATE,
+    CONF_VOICE,
+    CONF_VOLUME,
+    HA_FORMATS,
+)
+from .runtime import option
+
+# Home Assistant's names for the formats CosyVoice makes natively.
+NATIVE_FORMATS: Final[dict[str, AudioFormat]] = {
+    "mp3": "mp3",
+    "wav": "wav",
+    "ogg": "opus",
+    "oga": "opus",
+    "opus": "opus",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedRequest:
+    """What to ask CosyVoice for, and the extension to give Home Assistant."""
+
+    options: SynthesisOptions
+    extension: str
+
+
+def default_options(entry_options: Mapping[str, Any]) -> dict[str, Any]:
+    """The entity's ``default_options``: every configured value that shapes the audio.
+
+    All of them are here, not only read from the entry, because Home Assistant keys
+    its audio cache on these options: changing one must not replay stale audio.
+    """
+    fmt = str(option(entry_options, CONF_FORMAT))
+    return {
+        CONF_MODEL: option(entry_options, CONF_MODEL),
+        CONF_VOICE: option(entry_options, CONF_VOICE),
+        CONF_FORMAT: fmt,
+        CONF_SAMPLE_RATE: option(entry_options, CONF_SAMPLE_RATE),
+        CONF_VOLUME: option(entry_options, CONF_VOLUME),
+        CONF_RATE: option(entry_options, CONF_RATE),
+        CONF_PITCH: option(entry_options, CONF_PITCH),
+        ATTR_PREFERRED_FORMAT: EXTENSIONS[cast("AudioFormat", fmt)],
+    }
+
+
+def resolve(options: Mapping[str, Any], defaults: Mapping[str, Any]) -> ResolvedRequest:
+    """Build the synthesis options of one call.
+
+    The format is the player's ``preferred_format`` when CosyVoice makes it, else the
+    ``format`` option (Home Assistant then converts). ``preferred_sample_rate`` wins
+    over ``sample_rate`` when the format can be made at that rate. A per-call model
+    whose family does not know the configured voice gets its own default voice.
+    Raises :class:`InvalidOptionError` naming the bad option.
+    """
+    preferred = str(options.get(ATTR_PREFERRED_FORMAT) or "").lower()
+    fmt = NATIVE_FORMATS.get(preferred) or _format(options.get(CONF_FORMAT))
+    sample_rate = _integer(CONF_SAMPLE_RATE, options.get(CONF_SAMPLE_RATE))
+    if (wanted := options.get(ATTR_PREFERRED_SAMPLE_RATE)) is not None:
+        sample_rate = _native_rate(fmt, _integer(ATTR_PREFERRED_SAMPLE_RATE, wanted))
+    elif fmt == "opus" and sample_rate not in OPUS_SAMPLE_RATES:
+        sample_rate = _native_rate(fmt, sample_rate)
+    model = str(options.get(CONF_MODEL))
+    voice = str(options.get(CONF_VOICE) or "")
+    if model != defaults.get(CONF_MODEL) and voice == defaults.get(CONF_VOICE):
+        voice = _voice_for(model, voice)
+    instruction = options.get(CONF_INSTRUCTION)
+    synthesis = SynthesisOptions(
+        model=model,
+        voice=voice,
+        format=fmt,
+        sample_rate=sample_rate,
+        volume=_integer(CONF_VOLUME, options.get(CONF_VOLUME)),
+        rate=_number(CONF_RATE, options.get(CONF_RATE)),
+        pitch=_number(CONF_PITCH, options.get(CONF_PITCH)),
+        instruction=str(instruction) if instruction else None,
+    )
+    extension = preferred if NATIVE_FORMATS.get(preferred) == fmt else EXTENSIONS[fmt]
+    return ResolvedRequest(synthesis, extension)
+
+
+def _format(value: object) -> AudioFormat:
+    fmt = str(value).lower()
+    if fmt not in HA_FORMATS:
+        raise InvalidOptionError(
+            CONF_FORMAT, f"format {value!r} is not one of {', '.join(HA_FORMATS)}"
+        )
+    return cast("AudioFormat", fmt)
+
+
+def _native_rate(fmt: AudioFormat, wanted: int) -> int:
+    """The rate closest to ``wanted`` (not below it when possible) the format has."""
+    rates = sorted(OPUS_SAMPLE_RATES if fmt == "opus" else SAMPLE_RATES)
+    return next((rate for rate in rates if rate >= wanted), rates[-1])
+
+
+def _voice_for(model: str, configured: str) -> str:
+    try:
+        SynthesisOptions(model=model, voice=configured)
+    except InvalidOptionError as err:
+        if err.option == CONF_VOICE:
+            return default_voice(model) or configured
+    return configured
+
+
+def _integer(name: str, value: object) -> int:
+    number = _number(name, value)
+    if not math.isfinite(number) or number != int(number):
+        raise InvalidOptionError(name, f"{name} must be a whole number, not {value!r}")
+    return int(number)
+
+
+def _number(name: str, value: object) -> float:
+    if isinstance(value, bool):
+        raise InvalidOptionError(name, f"{name} must be a number, not {value!r}")
+    try:
+        return float(cast("str", value))
+    except (TypeError, ValueError):
+        raise InvalidOptionError(
+            name, f"{name} must be a number, not {value!r}"
+        ) from None

@@ -1,0 +1,102 @@
+"""Building the client of a config entry, and checking credentials with it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .api import (
+    NO_RETRY,
+    REGION_CUSTOM,
+    ConnectionPool,
+    CosyVoiceClient,
+    Endpoint,
+    PoolSettings,
+    RoutingSettings,
+)
+from .api.router import RouteChoice
+from .const import (
+    CONF_HTTP_URL,
+    CONF_LONG_TEXT_THRESHOLD,
+    CONF_POOL_SIZE,
+    CONF_REGION,
+    CONF_ROUTE,
+    CONF_WORKSPACE_ID,
+    CONF_WS_URL,
+    DEFAULT_OPTIONS,
+)
+
+
+@dataclass(slots=True)
+class CosyVoiceData:
+    """What a loaded entry owns: the client and, inside it, the session manager."""
+
+    client: CosyVoiceClient
+    options: dict[str, Any]
+    """The entry options this client and the entity were built with."""
+
+    @property
+    def manager(self) -> ConnectionPool:
+        """The session manager: every WebSocket of this entry."""
+        return self.client.pool
+
+
+type CosyVoiceConfigEntry = ConfigEntry[CosyVoiceData]
+
+
+def endpoint_from_data(data: Mapping[str, Any]) -> Endpoint:
+    """The endpoint an entry's data describes (a region preset or custom URLs).
+
+    Raises ``InvalidOptionError`` for an unknown region or a malformed URL.
+    """
+    workspace = data.get(CONF_WORKSPACE_ID) or None
+    if data.get(CONF_REGION) == REGION_CUSTOM:
+        return Endpoint.custom(
+            data.get(CONF_WS_URL) or "", data.get(CONF_HTTP_URL) or None, workspace
+        )
+    return Endpoint.for_region(data.get(CONF_REGION, ""), workspace)
+
+
+def option(options: Mapping[str, Any], key: str) -> Any:
+    """An entry option, or its default."""
+    return options.get(key, DEFAULT_OPTIONS[key])
+
+
+def build_client(
+    hass: HomeAssistant,
+    data: Mapping[str, Any],
+    options: Mapping[str, Any],
+    *,
+    retry: bool = True,
+) -> CosyVoiceClient:
+    """A client on Home Assistant's shared aiohttp session."""
+    return CosyVoiceClient(
+        async_get_clientsession(hass),
+        data[CONF_API_KEY],
+        endpoint_from_data(data),
+        pool=PoolSettings(max_connections=int(option(options, CONF_POOL_SIZE))),
+        routing=RoutingSettings(
+            route=cast("RouteChoice", option(options, CONF_ROUTE)),
+            long_text_threshold=int(option(options, CONF_LONG_TEXT_THRESHOLD)),
+        ),
+        retry=None if retry else NO_RETRY,
+    )
+
+
+async def async_check_credentials(hass: HomeAssistant, data: Mapping[str, Any]) -> None:
+    """Open one WebSocket with these credentials; DashScope checks the key there.
+
+    The handshake costs nothing (no text is billed) and is answered with 401/403
+    for a bad key. Raises the client's typed errors.
+    """
+    client = build_client(hass, data, {}, retry=False)
+    try:
+        await client.warm_up()
+    finally:
+        await client.close()

@@ -1,0 +1,94 @@
+"""Fixtures for tests with a real ``hass``: the integration against the emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.cosyvoice.api import endpoints
+from custom_components.cosyvoice.const import (
+    CONF_HTTP_URL,
+    CONF_REGION,
+    CONF_WS_URL,
+    DOMAIN,
+)
+from devtools.emulator import DashScopeEmulator
+from tests.conftest import TEST_API_KEY
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load custom_components/cosyvoice."""
+
+
+@pytest.fixture(autouse=True)
+def tts_cache_dir(tmp_path: Path) -> Iterator[Path]:
+    """Keep the TTS file cache in the test's temporary folder, empty at start."""
+    cache = tmp_path / "tts"
+    cache.mkdir()
+    with (
+        patch(
+            "homeassistant.components.tts._init_tts_cache_dir",
+            return_value=str(cache),
+        ),
+        patch("homeassistant.components.tts._get_cache_files", return_value={}),
+    ):
+        yield cache
+
+
+@pytest.fixture
+def regions_on_emulator(emulator: DashScopeEmulator) -> Iterator[None]:
+    """Point the China and International presets at the emulator.
+
+    The real service is never reachable from tests; this keeps the region code
+    paths (presets, HTTP API only in China) while the bytes go to the emulator.
+    """
+    presets = {
+        "cn": (emulator.ws_url, emulator.http_url),
+        "intl": (emulator.ws_url, None),
+    }
+    with patch.dict(endpoints._PRESETS, presets):
+        yield
+
+
+def entry_data(emulator: DashScopeEmulator, **overrides: Any) -> dict[str, Any]:
+    """Config entry data for a custom endpoint on the emulator."""
+    return {
+        CONF_API_KEY: TEST_API_KEY,
+        CONF_REGION: "custom",
+        CONF_WS_URL: emulator.ws_url,
+        CONF_HTTP_URL: emulator.http_url,
+        **overrides,
+    }
+
+
+@pytest.fixture
+def config_entry(hass: HomeAssistant, emulator: DashScopeEmulator) -> MockConfigEntry:
+    """An entry for the emulator, added to hass but not set up."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="CosyVoice (emulator)",
+        data=entry_data(emulator),
+        unique_id="emulator-entry",
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+async def loaded_entry(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """The emulator entry, set up; Home Assistant's http and tts are loaded too."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry
