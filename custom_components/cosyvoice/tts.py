@@ -71,7 +71,8 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
     """Speech from CosyVoice, through the entry's client and session manager."""
 
     _attr_has_entity_name = True
-    _attr_name = None
+    # Home Assistant refuses to speak with an entity whose name is None.
+    _attr_translation_key = "speech"
     _attr_supported_options = SUPPORTED_OPTIONS
 
     def __init__(self, hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> None:

@@ -56,7 +56,11 @@ async def test_user_creates_entry_after_a_handshake(
     assert CONF_WS_URL not in result["data_schema"].schema
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_API_KEY: f"  {TEST_API_KEY} ", CONF_REGION: "cn", CONF_WORKSPACE_ID: "ws-1"},
+        {
+            CONF_API_KEY: f"  {TEST_API_KEY} ",
+            CONF_REGION: "cn",
+            CONF_WORKSPACE_ID: "ws-1",
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "CosyVoice China mainland (Beijing)"
@@ -186,12 +190,18 @@ async def test_custom_endpoint_in_advanced_mode(
     ("fields", "errors"),
     [
         ({CONF_REGION: "custom"}, {CONF_WS_URL: "url_required"}),
-        ({CONF_REGION: "custom", CONF_WS_URL: "http://x/y"}, {CONF_WS_URL: "invalid_url"}),
+        (
+            {CONF_REGION: "custom", CONF_WS_URL: "http://x/y"},
+            {CONF_WS_URL: "invalid_url"},
+        ),
         (
             {CONF_REGION: "custom", CONF_WS_URL: "ws://x/y", CONF_HTTP_URL: "ftp://x"},
             {CONF_HTTP_URL: "invalid_url"},
         ),
-        ({CONF_REGION: "cn", CONF_WS_URL: "ws://x/y"}, {"base": "urls_need_custom_region"}),
+        (
+            {CONF_REGION: "cn", CONF_WS_URL: "ws://x/y"},
+            {"base": "urls_need_custom_region"},
+        ),
     ],
 )
 async def test_endpoint_errors(
@@ -381,9 +391,22 @@ async def test_options_two_steps_and_reload(
 @pytest.mark.parametrize(
     ("changes", "errors"),
     [
-        ({CONF_FORMAT: "opus", CONF_SAMPLE_RATE: "22050"}, {CONF_SAMPLE_RATE: "invalid_sample_rate"}),
-        ({CONF_MODEL: "cosyvoice-v1", CONF_FORMAT: "opus", CONF_SAMPLE_RATE: "24000"}, {CONF_FORMAT: "invalid_format"}),
-        ({CONF_ROUTE: "http", CONF_MODEL: "cosyvoice-v1"}, {CONF_ROUTE: "http_unavailable"}),
+        (
+            {CONF_FORMAT: "opus", CONF_SAMPLE_RATE: "22050"},
+            {CONF_SAMPLE_RATE: "invalid_sample_rate"},
+        ),
+        (
+            {
+                CONF_MODEL: "cosyvoice-v1",
+                CONF_FORMAT: "opus",
+                CONF_SAMPLE_RATE: "24000",
+            },
+            {CONF_FORMAT: "invalid_format"},
+        ),
+        (
+            {CONF_ROUTE: "http", CONF_MODEL: "cosyvoice-v1"},
+            {CONF_ROUTE: "http_unavailable"},
+        ),
     ],
 )
 async def test_options_errors(

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntryState
+import json
+
+import pytest
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import CONF_API_KEY, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from devtools.emulator import DashScopeEmulator
+from custom_components.cosyvoice.api import InvalidRequestError, SynthesisOptions
+from custom_components.cosyvoice.const import CONF_REGION, CONF_WORKSPACE_ID, DOMAIN
+from devtools.emulator import DashScopeEmulator, Fault
+from tests.conftest import TEST_API_KEY
 
 
 async def test_setup_and_unload(
@@ -23,3 +34,104 @@ async def test_setup_and_unload(
     assert loaded_entry.state is ConfigEntryState.NOT_LOADED
     assert client.pool.closed
     assert client.pool.open_connections == 0
+
+
+async def test_bad_key_at_setup_starts_reauth(
+    hass: HomeAssistant, config_entry: MockConfigEntry, emulator: DashScopeEmulator
+) -> None:
+    emulator.config.api_keys.clear()
+    assert not await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert config_entry.reason is not None
+    assert config_entry.reason.startswith("DashScope rejected the API key")
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert emulator.open_connections == 0
+
+
+async def test_unreachable_service_retries_setup(
+    hass: HomeAssistant, config_entry: MockConfigEntry, emulator: DashScopeEmulator
+) -> None:
+    for _ in range(3):  # the whole retry budget
+        emulator.add_fault(Fault.handshake(503, "ServiceUnavailable"))
+    assert not await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert config_entry.reason is not None
+    assert config_entry.reason.startswith("DashScope is unavailable right now")
+
+
+async def test_invalid_saved_config_is_a_setup_error(
+    hass: HomeAssistant, emulator: DashScopeEmulator
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN, data={CONF_API_KEY: TEST_API_KEY, CONF_REGION: "moon"}
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.reason is not None
+    assert "moon" in entry.reason
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+async def test_home_assistant_stop_closes_connections(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, emulator: DashScopeEmulator
+) -> None:
+    client = loaded_entry.runtime_data.client
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert client.pool.closed
+    assert client.pool.open_connections == 0
+
+
+async def test_reload_on_new_options_only(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    client = loaded_entry.runtime_data.client
+    hass.config_entries.async_update_entry(loaded_entry, title="Renamed")
+    await hass.async_block_till_done()
+    assert loaded_entry.runtime_data.client is client
+    hass.config_entries.async_update_entry(loaded_entry, options={"pool_size": 1})
+    await hass.async_block_till_done()
+    assert loaded_entry.runtime_data.client is not client
+    assert loaded_entry.runtime_data.manager.settings.max_connections == 1
+
+
+async def test_diagnostics_redact_secrets(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    emulator: DashScopeEmulator,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    hass.config_entries.async_update_entry(
+        loaded_entry, data={**loaded_entry.data, CONF_WORKSPACE_ID: "ws-secret"}
+    )
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    emulator.add_fault(Fault.task_failed("InvalidParameter", "bad voice"))
+    client = loaded_entry.runtime_data.client
+    with pytest.raises(InvalidRequestError):
+        await client.synthesize("你好", SynthesisOptions())
+    await client.synthesize("你好", SynthesisOptions())
+
+    diagnostics = await get_diagnostics_for_config_entry(
+        hass, hass_client, loaded_entry
+    )
+    text = json.dumps(diagnostics)
+    assert TEST_API_KEY not in text
+    assert "ws-secret" not in text
+    assert diagnostics["entry"]["data"][CONF_API_KEY] == "**REDACTED**"
+    assert diagnostics["entry"]["unique_id"] == "**REDACTED**"
+    assert diagnostics["endpoint"] == {
+        "region": "custom",
+        "host": emulator.ws_url.split("/")[2],
+        "http_api": True,
+        "workspace": True,
+    }
+    assert diagnostics["session_manager"]["max_connections"] == 4
+    statistics = diagnostics["statistics"]
+    assert statistics["requests"] == 2
+    assert statistics["successes"] == 1
+    assert statistics["recent_errors"][0]["message"].endswith("bad voice")
+    assert statistics["first_audio_ms"]["p50"] is not None
