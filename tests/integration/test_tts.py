@@ -459,3 +459,27 @@ async def test_options_change_replaces_cached_audio(
     await hass.async_block_till_done()
     await _get_url_audio(hass_client, entity_id, "同一句话")
     assert [task.sample_rate for task in emulator.tasks] == [22050, 16000]
+
+
+async def test_configured_format_is_served_unconverted(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    emulator: DashScopeEmulator,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    hass.config_entries.async_update_entry(
+        loaded_entry, options={"format": "wav", "sample_rate": 16000}
+    )
+    await hass.async_block_till_done()
+    await async_process_ha_core_config(
+        hass, {"internal_url": "http://example.local:8123"}
+    )
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "tts", DOMAIN, loaded_entry.entry_id
+    )
+    path, status, data = await _get_url_audio(hass_client, entity_id or "", "你好")
+    assert status == HTTPStatus.OK
+    assert path.endswith(".wav")
+    (task,) = emulator.tasks
+    assert (task.format, task.sample_rate) == ("wav", 16000)
+    assert data == task.audio

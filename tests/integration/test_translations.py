@@ -1,0 +1,74 @@
+"""Translations: English is strings.json, Chinese has every key, code uses only known keys."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from custom_components.cosyvoice import error_mapping
+
+ROOT = Path(__file__).parents[2] / "custom_components" / "cosyvoice"
+
+
+def _load(name: str) -> dict[str, Any]:
+    return json.loads((ROOT / name).read_text(encoding="utf-8"))
+
+
+def _leaves(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_leaves(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def test_english_is_strings_json() -> None:
+    assert _load("translations/en.json") == _load("strings.json")
+
+
+def test_chinese_has_every_string_with_the_same_placeholders() -> None:
+    english = _leaves(_load("strings.json"))
+    chinese = _leaves(_load("translations/zh-Hans.json"))
+    assert chinese.keys() == english.keys()
+    for key, text in english.items():
+        placeholders = set(re.findall(r"\{\w+\}", text))
+        assert set(re.findall(r"\{\w+\}", chinese[key])) == placeholders, key
+        assert chinese[key].strip(), key
+
+
+def test_every_error_key_the_code_uses_is_translated() -> None:
+    strings = _load("strings.json")
+    exceptions = strings["exceptions"]
+    used = {key for _, key in error_mapping._TRANSLATION_KEYS}
+    used |= {"synthesis_failed", "invalid_config"}
+    assert used <= exceptions.keys()
+    sources = "\n".join(p.read_text() for p in ROOT.glob("*.py"))
+    config_errors = set(re.findall(r'"base": "(\w+)"', sources))
+    config_errors |= set(
+        re.findall(
+            r': "(url_required|invalid_url|invalid_voice|http_unavailable)"', sources
+        )
+    )
+    assert (
+        config_errors
+        <= strings["config"]["error"].keys() | strings["options"]["error"].keys()
+    )
+    for option in ("model", "format", "sample_rate", "volume", "rate", "pitch"):
+        assert f"invalid_{option}" in strings["options"]["error"]
+
+
+@pytest.mark.parametrize("step", ["user", "reconfigure"])
+def test_every_field_has_a_description(step: str) -> None:
+    config = _load("strings.json")["config"]["step"][step]
+    assert config["data"].keys() == config["data_description"].keys()
+
+
+def test_every_option_has_a_description() -> None:
+    for step in _load("strings.json")["options"]["step"].values():
+        assert step["data"].keys() == step["data_description"].keys()
