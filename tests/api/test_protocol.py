@@ -72,6 +72,9 @@ def test_continue_and_finish_task() -> None:
     assert fin["payload"] == {"input": {}}
     cancel = json.loads(protocol.finish_task("t1", cancel=True))
     assert cancel["payload"] == {"input": {"directive": "cancel"}}
+    flush = json.loads(protocol.flush_task("t1"))
+    assert flush["header"]["action"] == "continue-task"
+    assert flush["payload"] == {"input": {"flush": True}}
 
 
 def test_new_task_ids_are_unique_hex() -> None:

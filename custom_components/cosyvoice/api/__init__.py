@@ -34,6 +34,7 @@ from .router import RoutingSettings
 from .stats import ClientStats
 from .task import SynthesisTask, TaskState
 from .text import billed_length
+from .text_stream import StreamingSettings, TextBatcher
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -70,12 +71,14 @@ __all__ = [
     "RetryPolicy",
     "RoutingSettings",
     "ServiceUnavailableError",
+    "StreamingSettings",
     "SynthesisOptions",
     "SynthesisResult",
     "SynthesisTask",
     "SynthesisTimeoutError",
     "TaskFailedError",
     "TaskState",
+    "TextBatcher",
     "TextTooLongError",
     "Timeouts",
     "billed_length",

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import platform
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +25,12 @@ from .retry import RetryPolicy
 from .router import Route, RoutingSettings, choose_route
 from .stats import ClientStats
 from .task import SynthesisTask, TaskState
+from .text_stream import (
+    StreamingSettings,
+    TextPump,
+    read_whole_or_first,
+    stream_text_audio,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -178,7 +184,7 @@ class CosyVoiceClient:
 
     async def stream(
         self, text: str, options: SynthesisOptions
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes]:
         """Audio chunks of ``text`` as they arrive.
 
         SSML (a ``<speak>`` document) is checked and sent as such. Text over the
@@ -209,6 +215,59 @@ class CosyVoiceClient:
             request.failed(err)
             raise
         request.succeeded()
+
+    async def stream_text(
+        self,
+        text: AsyncIterable[str],
+        options: SynthesisOptions,
+        settings: StreamingSettings | None = None,
+    ) -> AsyncGenerator[bytes]:
+        """Audio of text that is still being written, as it arrives.
+
+        Text known whole at once (one piece that ends straight away, or SSML) takes
+        :meth:`stream`, with its router. Otherwise the pieces go, batched at sentence
+        ends, into one duplex task whose audio is yielded while more text comes (see
+        :mod:`.text_stream`); a long quiet spell or the per-task limit moves the rest to
+        a new task, joined into the same stream.
+        """
+        settings = settings or StreamingSettings()
+        pump = TextPump(text)
+        try:
+            first, whole = await read_whole_or_first(pump, settings)
+            if whole:
+                async with aclosing(self.stream(first, options)) as chunks:
+                    async for chunk in chunks:
+                        yield chunk
+                return
+            request = _Request(self.stats)
+
+            async def start() -> SynthesisTask:
+                return await self._start_task(options, request)
+
+            async def end(task: SynthesisTask) -> None:
+                self._end_task(task)
+                await task.close_if_unfinished()
+                if task.state is TaskState.FINISHED:
+                    request.add_task(task)
+
+            joiners: dict[int, Callable[[bytes], bytes]] = {}
+            try:
+                async with aclosing(
+                    stream_text_audio(pump, first, settings, start, end)
+                ) as audio:
+                    async for index, chunk in audio:
+                        if index not in joiners:
+                            joiners[index] = _joiner(options, index)
+                        if data := joiners[index](chunk):
+                            if request.first_audio_at is None:
+                                request.first_audio_at = time.monotonic()
+                            yield data
+            except BaseException as err:
+                request.failed(err)
+                raise
+            request.succeeded()
+        finally:
+            await pump.close()
 
     async def synthesize(self, text: str, options: SynthesisOptions) -> SynthesisResult:
         """The whole audio of ``text``, with its billed characters and timings.

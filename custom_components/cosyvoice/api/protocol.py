@@ -80,6 +80,14 @@ def continue_task(task_id: str, text: str) -> str:
     return _message("continue-task", task_id, {"input": {"text": text}})
 
 
+def flush_task(task_id: str) -> str:
+    """A continue-task asking to speak the buffered text now, without ending input.
+
+    The official SDK's ``streaming_flush()``; not in the service's documentation.
+    """
+    return _message("continue-task", task_id, {"input": {"flush": True}})
+
+
 def finish_task(task_id: str, *, cancel: bool = False) -> str:
     """finish-task: synthesize what is buffered, then end (or with cancel, drop it)."""
     return _message(

@@ -106,6 +106,11 @@ class SynthesisTask:
         self.sent_characters += length
         await self._send(protocol.continue_task(self.task_id, text))
 
+    async def flush(self) -> None:
+        """Ask the service to speak the text it buffers (an unfinished sentence) now."""
+        self._check_can_send()
+        await self._send(protocol.flush_task(self.task_id))
+
     async def finish(self) -> None:
         """End input (finish-task): the service speaks what is buffered, then ends."""
         self._check_can_send()

@@ -1,0 +1,285 @@
+"""Text that is still being written, in; audio, out: the streaming-input path.
+
+An LLM's answer arrives in small pieces. :class:`TextBatcher` groups them at
+sentence (or, for long runs, clause) boundaries, so the service hears whole phrases
+and speaks them with natural prosody; :func:`stream_text_audio` sends each batch as a
+continue-task of one duplex task while the task's audio flows back, flushes what is
+buffered after a short pause, and finishes the task before the service's 23-second
+no-text timeout when the writer goes quiet, opening a new one when text resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Final
+
+from .errors import CosyVoiceError, InvalidOptionError
+from .split import split_text
+from .task import SynthesisTask
+from .text import MAX_CHARS_PER_MESSAGE, MAX_CHARS_PER_TASK, billed_length
+
+
+@dataclass(frozen=True, slots=True)
+class StreamingSettings:
+    """How text is batched and how long a task may wait for more of it (seconds)."""
+
+    pause: float = 0.3
+    """Send whatever text is waiting once the writer has been quiet this long."""
+    idle_finish: float = 15.0
+    """Finish the task after this long without new text. DashScope fails a task after
+    23 s without text; finishing first keeps the audio already made, and the next text
+    goes to a new task."""
+    clause_chars: int = 40
+    """Send at a clause boundary (comma…) once this many characters wait without a
+    sentence end."""
+    flush_on_pause: bool = True
+    """After a pause, also ask the service to speak an unfinished sentence now (the
+    SDK's ``flush`` message); the service otherwise waits for the sentence's end."""
+
+    def __post_init__(self) -> None:
+        """Refuse values that would stall or spin."""
+        if not 0 < self.pause < self.idle_finish:
+            raise InvalidOptionError("pause", "pause must be > 0 and < idle_finish")
+        if self.clause_chars < 1:
+            raise InvalidOptionError("clause_chars", "clause_chars must be 1 or more")
+
+
+# Sentence ends; "." only before whitespace, so "3.14" and "e.g.x" stay whole.
+_SENTENCE_END: Final = re.compile(r"(?:[。！？!?；;…\n]|\.(?=\s))[”’\"')\]）」』》]*")
+_CLAUSE_END: Final = re.compile(r"[，,、：:—]")
+
+
+class TextBatcher:
+    """Groups incoming text at sentence ends; pure, no I/O."""
+
+    def __init__(self, clause_chars: int = 40) -> None:
+        """Start empty."""
+        self._pending = ""
+        self._clause_chars = clause_chars
+
+    @property
+    def pending(self) -> str:
+        """Text received but not yet handed out."""
+        return self._pending
+
+    def feed(self, text: str) -> list[str]:
+        """Add text; return the batches now complete (possibly none)."""
+        self._pending += text
+        cut = 0
+        for match in _SENTENCE_END.finditer(self._pending):
+            cut = match.end()
+        if not cut and len(self._pending) >= self._clause_chars:
+            for match in _CLAUSE_END.finditer(self._pending):
+                cut = match.end()
+        if not cut:
+            if billed_length(self._pending) <= MAX_CHARS_PER_MESSAGE:
+                return []
+            cut = len(self._pending)
+        ready, self._pending = self._pending[:cut], self._pending[cut:]
+        return _pieces(ready)
+
+    def flush(self) -> list[str]:
+        """Hand out everything pending (after a pause, or at the end of the text)."""
+        ready, self._pending = self._pending, ""
+        return _pieces(ready)
+
+
+def _pieces(text: str) -> list[str]:
+    """Sendable messages: never whitespace only, never over the per-message limit."""
+    if not text.strip():
+        return []
+    if billed_length(text) <= MAX_CHARS_PER_MESSAGE:
+        return [text]
+    return split_text(text)
+
+
+class _End:
+    """The text source is exhausted."""
+
+
+_END: Final = _End()
+
+
+class TextPump:
+    """Reads an async iterable of text in a task of its own, into a queue.
+
+    Reading in the background lets the sender wait for "the next piece, or a pause"
+    without cancelling the source's own ``__anext__`` (which would break it).
+    """
+
+    def __init__(self, source: AsyncIterable[str]) -> None:
+        """Start reading at once."""
+        self._queue: asyncio.Queue[str | _End | BaseException] = asyncio.Queue()
+        self._task = asyncio.create_task(self._run(source), name="cosyvoice-text-pump")
+
+    async def _run(self, source: AsyncIterable[str]) -> None:
+        try:
+            async for piece in source:
+                if piece:
+                    self._queue.put_nowait(piece)
+        except Exception as err:  # noqa: BLE001  # handed to the reader
+            self._queue.put_nowait(err)
+            return
+        self._queue.put_nowait(_END)
+
+    async def next(self, timeout: float | None) -> str | None:
+        """The next piece of text; None at the end. Raises TimeoutError on a pause."""
+        async with asyncio.timeout(timeout):
+            item = await self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        if isinstance(item, _End):
+            self._queue.put_nowait(_END)  # stay at the end
+            return None
+        return item
+
+    async def close(self) -> None:
+        """Stop reading the source."""
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+async def read_whole_or_first(
+    pump: TextPump, settings: StreamingSettings
+) -> tuple[str, bool]:
+    """Collect text until it is clearly still coming, or has ended.
+
+    Returns the text so far and whether it is the whole text. A caller that had the
+    whole message (Home Assistant 2025.4 always does, ``tts.speak`` too) sends it as
+    one piece that ends at once, so it can take the one-shot path with its router;
+    an LLM stream shows a second piece within ``pause``. SSML must be sent whole, so
+    a ``<speak>`` document is read to its end.
+    """
+    text = ""
+    while not text.strip():
+        piece = await pump.next(None)
+        if piece is None:
+            return text, True
+        text += piece
+    ssml = text.lstrip().startswith("<speak")
+    while True:
+        try:
+            piece = await pump.next(None if ssml else settings.pause)
+        except TimeoutError:
+            return text, False
+        if piece is None:
+            return text, True
+        text += piece
+        if not ssml:
+            return text, False
+
+
+async def stream_text_audio(
+    pump: TextPump,
+    first_text: str,
+    settings: StreamingSettings,
+    start_task: Callable[[], Awaitable[SynthesisTask]],
+    end_task: Callable[[SynthesisTask], Awaitable[None]],
+) -> AsyncGenerator[tuple[int, bytes]]:
+    """Audio of text still arriving, as ``(task index, chunk)`` in order.
+
+    A writer task sends batches while this generator reads the audio of one task
+    after another. ``end_task`` is awaited for every task this started, when its
+    audio has been read or the stream stops.
+    """
+    tasks: asyncio.Queue[SynthesisTask | BaseException | None] = asyncio.Queue()
+    started: list[SynthesisTask] = []
+    ended: set[int] = set()
+    writer_failure: list[BaseException] = []
+
+    async def begin() -> SynthesisTask:
+        task = await start_task()
+        started.append(task)
+        tasks.put_nowait(task)
+        return task
+
+    async def write() -> None:
+        batcher = TextBatcher(settings.clause_chars)
+        task: SynthesisTask | None = None
+
+        async def send(pieces: list[str]) -> None:
+            nonlocal task
+            for piece in pieces:
+                length = billed_length(piece)
+                if (
+                    task is not None
+                    and task.sent_characters + length > MAX_CHARS_PER_TASK
+                ):
+                    await task.finish()
+                    task = None
+                if task is None:
+                    task = await begin()
+                await task.send_text(piece)
+
+        try:
+            await send(batcher.feed(first_text))
+            while True:
+                if batcher.pending.strip():
+                    timeout: float | None = settings.pause
+                elif task is not None:
+                    timeout = settings.idle_finish
+                else:
+                    timeout = None
+                try:
+                    piece = await pump.next(timeout)
+                except TimeoutError:
+                    if batcher.pending.strip():
+                        await send(batcher.flush())
+                        if settings.flush_on_pause and task is not None:
+                            await task.flush()
+                    elif task is not None:
+                        await task.finish()
+                        task = None
+                    continue
+                if piece is None:
+                    await send(batcher.flush())
+                    break
+                await send(batcher.feed(piece))
+            # The first text was not blank, so at least one task was started.
+            if task is not None:
+                await task.finish()
+            tasks.put_nowait(None)
+        except BaseException as err:
+            writer_failure.append(err)
+            tasks.put_nowait(err)
+            if task is not None:
+                # The reader waits for this task's audio; closing it wakes the reader.
+                await task.close_if_unfinished()
+            if not isinstance(err, asyncio.CancelledError):
+                return
+            raise
+
+    writer = asyncio.create_task(write(), name="cosyvoice-text-writer")
+    index = 0
+    try:
+        while (item := await tasks.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            try:
+                async for chunk in item:
+                    yield index, chunk
+            except CosyVoiceError:
+                # A failed writer closed the task to wake us: its error is the cause.
+                if writer_failure:
+                    raise writer_failure[0] from None
+                raise
+            finally:
+                ended.add(id(item))
+                await end_task(item)
+            index += 1
+        await writer
+        if writer_failure:
+            raise writer_failure[0]
+    finally:
+        if not writer.done():
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+        for task in started:
+            if id(task) not in ended:
+                await end_task(task)
