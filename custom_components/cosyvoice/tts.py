@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import Any
 
 from homeassistant.components.tts import (
@@ -14,11 +17,19 @@ from homeassistant.components.tts import (
     TtsAudioType,
     Voice,
 )
+from homeassistant.components.tts.entity import TTSAudioRequest, TTSAudioResponse
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
-from .api import AuthenticationError, CosyVoiceError
+from .api import (
+    AuthenticationError,
+    CosyVoiceError,
+    StreamingSettings,
+    SynthesisOptions,
+    wav_header,
+)
 from .api.voices import find_voice, voices_for_language
 from .const import (
     CONF_FORMAT,
@@ -41,6 +52,9 @@ _LOGGER = logging.getLogger(__name__)
 
 # Requests queue in the entry's session manager, which bounds them itself.
 PARALLEL_UPDATES = 0
+
+STREAMING = StreamingSettings()
+"""Batching of streamed text and the keep-alive before DashScope's 23 s timeout."""
 
 SUPPORTED_OPTIONS = [
     CONF_VOICE,
@@ -118,10 +132,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
             request = resolve(options, self._attr_default_options or {})
             result = await client.synthesize(message, request.options)
         except CosyVoiceError as err:
-            if isinstance(err, AuthenticationError):
-                self._entry.async_start_reauth(self.hass)
-            _LOGGER.debug("Synthesis failed: %s", err)
-            raise to_ha_error(err) from err
+            raise self._failed(err) from err
         _LOGGER.debug(
             "Synthesized %d characters over %s in %.0f ms",
             result.characters,
@@ -129,3 +140,48 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
             result.total_time * 1000,
         )
         return request.extension, result.audio
+
+    async def async_stream_tts_audio(
+        self, request: TTSAudioRequest
+    ) -> TTSAudioResponse:
+        """Speak text while it is still being written; audio goes out as it arrives.
+
+        Options are checked here, so a bad one fails before any audio. WAV goes out as
+        one header with an unknown length and then raw PCM as it comes, so the first
+        sentence plays before the last is made.
+        """
+        try:
+            resolved = resolve(request.options, self._attr_default_options or {})
+        except CosyVoiceError as err:
+            raise self._failed(err) from err
+        options = resolved.options
+        header = b""
+        if options.format == "wav":
+            header = wav_header(options.sample_rate)
+            options = dataclasses.replace(options, format="pcm")
+        return TTSAudioResponse(
+            resolved.extension, self._stream(request, options, header)
+        )
+
+    async def _stream(
+        self, request: TTSAudioRequest, options: SynthesisOptions, header: bytes
+    ) -> AsyncGenerator[bytes]:
+        client = self._entry.runtime_data.client
+        try:
+            async with aclosing(
+                client.stream_text(request.message_gen, options, STREAMING)
+            ) as chunks:
+                async for chunk in chunks:
+                    yield header + chunk
+                    header = b""
+        except CosyVoiceError as err:
+            # Home Assistant ends the player's stream here; say why, once.
+            _LOGGER.error("Speech from %s stopped: %s", self.entity_id, err)
+            raise self._failed(err) from err
+
+    def _failed(self, err: CosyVoiceError) -> HomeAssistantError:
+        """The translated error; a rejected key also asks the user for a new one."""
+        if isinstance(err, AuthenticationError):
+            self._entry.async_start_reauth(self.hass)
+        _LOGGER.debug("Synthesis failed: %s", err)
+        return to_ha_error(err)

@@ -26,6 +26,7 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
+from custom_components.cosyvoice.api import wav_header
 from custom_components.cosyvoice.const import DOMAIN
 from custom_components.cosyvoice.tts import CosyVoiceTTSEntity
 from devtools.emulator import DashScopeEmulator, Fault
@@ -233,11 +234,12 @@ async def test_preferred_wav_is_made_natively(
     assert status == HTTPStatus.OK
     assert path.endswith(".wav")
     (task,) = emulator.tasks
-    assert task.format == "wav"
-    assert data == task.audio
+    # Streamed WAV: one header of unknown length, then the service's PCM as it came.
+    assert task.format == "pcm"
+    assert data == wav_header(22050) + task.audio
     with wave.open(io.BytesIO(data)) as wav:
         assert wav.getframerate() == 22050
-        assert wav.getnframes() > 0
+        assert wav.readframes(10**9) == task.audio
 
 
 async def test_satellite_format_is_requested_at_its_rate(
@@ -257,7 +259,7 @@ async def test_satellite_format_is_requested_at_its_rate(
     _, status, data = await _get_url_audio(hass_client, entity_id, "Hello.", options)
     assert status == HTTPStatus.OK
     (task,) = emulator.tasks
-    assert (task.format, task.sample_rate) == ("wav", 16000)
+    assert (task.format, task.sample_rate) == ("pcm", 16000)
     with wave.open(io.BytesIO(data)) as wav:
         assert wav.getframerate() == 16000
         assert wav.getnchannels() == 1
@@ -296,7 +298,7 @@ async def test_format_ffmpeg_cannot_skip_is_converted(
     assert status == HTTPStatus.OK
     assert path.endswith(".flac")
     (task,) = emulator.tasks
-    assert task.format == "wav"
+    assert task.format == "pcm"  # streamed as WAV
     assert data.startswith(b"fLaC")
 
 
@@ -481,5 +483,5 @@ async def test_configured_format_is_served_unconverted(
     assert status == HTTPStatus.OK
     assert path.endswith(".wav")
     (task,) = emulator.tasks
-    assert (task.format, task.sample_rate) == ("wav", 16000)
-    assert data == task.audio
+    assert (task.format, task.sample_rate) == ("pcm", 16000)
+    assert data == wav_header(16000) + task.audio
