@@ -485,3 +485,15 @@ async def test_configured_format_is_served_unconverted(
     (task,) = emulator.tasks
     assert (task.format, task.sample_rate) == ("pcm", 16000)
     assert data == wav_header(16000) + task.audio
+
+
+async def test_one_shot_method_for_non_streaming_callers(
+    hass: HomeAssistant, entity_id: str, emulator: DashScopeEmulator
+) -> None:
+    entity = _entity(hass, entity_id)
+    options = {**(entity.default_options or {}), "preferred_format": "wav"}
+    extension, data = await entity.async_get_tts_audio("你好。", "zh-CN", options)
+    (task,) = emulator.tasks
+    assert extension == "wav"
+    assert task.format == "wav"  # one piece: the service's own WAV file
+    assert data == task.audio
