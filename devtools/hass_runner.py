@@ -1,0 +1,286 @@
+"""A real Home Assistant (``hass``) with this integration, driven over its REST API.
+
+Used by ``scripts/develop`` and by the end-to-end test. Home Assistant runs as a child
+process with ``--skip-pip``: everything it loads is installed in the environment
+already, so it starts offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+INTEGRATION = ROOT / "custom_components" / "cosyvoice"
+START_TIMEOUT = 180.0
+STOP_TIMEOUT = 30.0
+
+
+def write_config(
+    config_dir: Path,
+    port: int,
+    *,
+    extra_yaml: str = "",
+    custom_components: Iterable[Path] = (),
+) -> None:
+    """A minimal configuration (no cloud, no discovery) with the integration linked.
+
+    The integration is a symbolic link to this checkout, so edits show on restart.
+    """
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "configuration.yaml").write_text(
+        "homeassistant:\n"
+        "  name: CosyVoice development\n"
+        "  country: CN\n"
+        "  time_zone: Asia/Shanghai\n"
+        "  unit_system: metric\n"
+        f"  internal_url: http://127.0.0.1:{port}\n"
+        "http:\n"
+        "  server_host: 127.0.0.1\n"
+        f"  server_port: {port}\n"
+        "logger:\n"
+        "  default: warning\n"
+        "  logs:\n"
+        "    custom_components.cosyvoice: debug\n"
+        "media_source:\n" + extra_yaml,
+        encoding="utf-8",
+    )
+    components = config_dir / "custom_components"
+    components.mkdir(exist_ok=True)
+    for source in (INTEGRATION, *custom_components):
+        link = components / source.name
+        if link.is_symlink() or link.exists():
+            if link.resolve() == source.resolve():
+                continue
+            link.unlink()
+        link.symlink_to(source.resolve(), target_is_directory=True)
+
+
+@dataclass
+class Hass:
+    """A running ``hass`` child process."""
+
+    url: str
+    config_dir: Path
+    process: asyncio.subprocess.Process
+    log: Path
+
+    @classmethod
+    async def start(
+        cls, config_dir: Path, port: int, *, log: Path | None = None
+    ) -> Hass:
+        """Start ``hass -c config_dir`` and wait until its API answers."""
+        log = log or config_dir / "hass.out.log"
+        with log.open("ab") as out:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "homeassistant",
+                "--config",
+                str(config_dir),
+                "--skip-pip",
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
+                # Ctrl-C in a terminal reaches the whole group; we stop hass ourselves.
+                start_new_session=True,
+                # Not the checkout: "python -m" puts the working directory first on
+                # sys.path, where this repository's custom_components/ would shadow
+                # the configuration's.
+                cwd=config_dir,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        hass = cls(f"http://127.0.0.1:{port}", config_dir, process, log)
+        try:
+            await hass._wait_until_up()
+        except BaseException:
+            await hass.stop()
+            raise
+        return hass
+
+    async def _wait_until_up(self) -> None:
+        async with aiohttp.ClientSession() as session, asyncio.timeout(START_TIMEOUT):
+            while True:
+                if self.process.returncode is not None:
+                    raise RuntimeError(
+                        f"hass exited with {self.process.returncode}; see {self.log}"
+                    )
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.get(f"{self.url}/api/onboarding") as response:
+                        if response.status == 200:
+                            return
+                await asyncio.sleep(0.25)
+
+    async def stop(self) -> int:
+        """Stop hass the way a service manager would (SIGTERM, then SIGKILL)."""
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                async with asyncio.timeout(STOP_TIMEOUT):
+                    await self.process.wait()
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        return self.process.returncode or 0
+
+
+class HassApi:
+    """The REST calls the UI makes, for onboarding, flows and TTS."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+        """Talk to the Home Assistant at ``url``; log in with :meth:`onboard`."""
+        self._session = session
+        self.url = url
+        self.client_id = f"{url}/"
+        self._token: str | None = None
+
+    @property
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"} if self._token else {}
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        async with self._session.request(
+            method, f"{self.url}{path}", headers=self._headers, **kwargs
+        ) as response:
+            if response.status >= 400:
+                raise RuntimeError(
+                    f"{method} {path}: HTTP {response.status} {await response.text()}"
+                )
+            return await response.json()
+
+    async def onboard(self, name: str, username: str, password: str) -> bool:
+        """Create the owner on a new instance, or log in; True if it was created.
+
+        Only the user step needs input. The location, analytics and integration
+        steps are marked done without the requests that would reach the internet.
+        """
+        steps = await self._json("GET", "/api/onboarding")
+        if any(step["step"] == "user" and step["done"] for step in steps):
+            await self.login(username, password)
+            return False
+        created = await self._json(
+            "POST",
+            "/api/onboarding/users",
+            json={
+                "client_id": self.client_id,
+                "name": name,
+                "username": username,
+                "password": password,
+                "language": "en",
+            },
+        )
+        await self._token_from_code(created["auth_code"])
+        await self._json("POST", "/api/onboarding/core_config")
+        await self._json("POST", "/api/onboarding/analytics")
+        await self._json(
+            "POST",
+            "/api/onboarding/integration",
+            json={
+                "client_id": self.client_id,
+                "redirect_uri": f"{self.url}/?auth_callback=1",
+            },
+        )
+        return True
+
+    async def login(self, username: str, password: str) -> None:
+        """The login form's flow: username and password for an access token."""
+        flow = await self._json(
+            "POST",
+            "/auth/login_flow",
+            json={
+                "client_id": self.client_id,
+                "handler": ["homeassistant", None],
+                "redirect_uri": f"{self.url}/?auth_callback=1",
+            },
+        )
+        result = await self._json(
+            "POST",
+            f"/auth/login_flow/{flow['flow_id']}",
+            json={
+                "client_id": self.client_id,
+                "username": username,
+                "password": password,
+            },
+        )
+        if result.get("type") != "create_entry":
+            raise RuntimeError(f"login failed: {result.get('errors')}")
+        await self._token_from_code(result["result"])
+
+    async def _token_from_code(self, code: str) -> None:
+        token = await self._json(
+            "POST",
+            "/auth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": self.client_id,
+            },
+        )
+        self._token = token["access_token"]
+
+    async def wait_running(self, timeout: float = START_TIMEOUT) -> None:
+        """Wait until start-up is over (the API answers before every platform is up)."""
+        async with asyncio.timeout(timeout):
+            while (await self._json("GET", "/api/config"))["state"] != "RUNNING":
+                await asyncio.sleep(0.25)
+
+    async def entries(self, domain: str) -> list[dict[str, Any]]:
+        """Config entries of one integration."""
+        entries: list[dict[str, Any]] = await self._json(
+            "GET", "/api/config/config_entries/entry", params={"domain": domain}
+        )
+        return entries
+
+    async def add_entry(
+        self, domain: str, data: dict[str, Any], *, advanced: bool = False
+    ) -> dict[str, Any]:
+        """Run a config flow's first step as the UI does; returns the flow result."""
+        flow = await self._json(
+            "POST",
+            "/api/config/config_entries/flow",
+            json={"handler": domain, "show_advanced_options": advanced},
+        )
+        result: dict[str, Any] = await self._json(
+            "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", json=data
+        )
+        return result
+
+    async def states(self) -> list[dict[str, Any]]:
+        """Every entity's state."""
+        states: list[dict[str, Any]] = await self._json("GET", "/api/states")
+        return states
+
+    async def state(self, entity_id: str) -> dict[str, Any]:
+        """One entity's state."""
+        state: dict[str, Any] = await self._json("GET", f"/api/states/{entity_id}")
+        return state
+
+    async def call(self, domain: str, service: str, data: dict[str, Any]) -> Any:
+        """Perform an action (service call) and wait for it."""
+        return await self._json("POST", f"/api/services/{domain}/{service}", json=data)
+
+    async def tts_url(
+        self, engine_id: str, message: str, options: dict[str, Any] | None = None
+    ) -> str:
+        """``/api/tts_get_url``: the proxy path a media player would fetch."""
+        body: dict[str, Any] = {"engine_id": engine_id, "message": message}
+        if options:
+            body["options"] = options
+        result = await self._json("POST", "/api/tts_get_url", json=body)
+        return str(result["path"])
+
+    async def download(self, path: str) -> bytes:
+        """Fetch a URL path of this instance (a TTS proxy URL needs no login)."""
+        async with self._session.get(f"{self.url}{path}") as response:
+            if response.status != 200:
+                raise RuntimeError(f"GET {path}: HTTP {response.status}")
+            return await response.read()

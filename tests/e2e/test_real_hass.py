@@ -1,0 +1,145 @@
+"""End to end: a real ``hass`` process, the emulator, and only the REST API in between.
+
+Marked ``e2e``: ``scripts/test --no-e2e`` (or ``-m "not e2e"``) deselects it, which
+pytest reports. It needs Home Assistant 2025.4.4: 2026.2 refuses Python 3.13.0 when
+started as a process (it runs fine in-process, where every other test covers it).
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import av
+import pytest
+from homeassistant.const import __version__ as HA_VERSION  # noqa: N812
+
+from devtools.emulator import DashScopeEmulator, EmulatorConfig
+from devtools.hass_runner import Hass, HassApi, write_config
+from tests.conftest import TEST_API_KEY
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not HA_VERSION.startswith("2025.4."),
+        reason="a real hass process needs HA 2025.4.4 here (2026.2 wants Python >= 3.13.2)",
+    ),
+]
+
+PLAYER = Path(__file__).parent / "custom_components" / "e2e_player"
+MS_PER_CHAR = 20.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _duration(data: bytes) -> float:
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        samples = sum(frame.samples for frame in container.decode(stream))
+        return samples / stream.codec_context.sample_rate
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(api_keys={TEST_API_KEY}, ms_per_char=MS_PER_CHAR)
+
+
+@pytest.fixture
+async def hass_process(
+    tmp_path: Path, emulator: DashScopeEmulator
+) -> AsyncIterator[Hass]:
+    port = _free_port()
+    config_dir = tmp_path / "config"
+    write_config(
+        config_dir,
+        port,
+        extra_yaml="media_player:\n  - platform: e2e_player\n",
+        custom_components=[PLAYER],
+    )
+    hass = await Hass.start(config_dir, port)
+    try:
+        yield hass
+    finally:
+        code = await hass.stop()
+        assert code == 0, f"hass exited with {code}"
+
+
+async def test_real_home_assistant_speaks_through_the_emulator(
+    hass_process: Hass, emulator: DashScopeEmulator
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        api = HassApi(session, hass_process.url)
+        assert await api.onboard("Tester", "tester", "a-long-test-password")
+        await api.wait_running()
+
+        # The config flow over REST, as the UI runs it (advanced: custom endpoint).
+        result = await api.add_entry(
+            "cosyvoice",
+            {
+                "api_key": TEST_API_KEY,
+                "region": "custom",
+                "ws_url": emulator.ws_url,
+                "http_url": emulator.http_url,
+            },
+            advanced=True,
+        )
+        assert result["type"] == "create_entry", result
+        (entry,) = await api.entries("cosyvoice")
+        assert entry["state"] == "loaded"
+
+        tts_ids = [
+            s["entity_id"]
+            for s in await api.states()
+            if s["entity_id"].startswith("tts.")
+        ]
+        assert len(tts_ids) == 1
+        tts_id = tts_ids[0]
+
+        # What a media player fetches: /api/tts_get_url, then the proxy URL.
+        message = "你好，欢迎回家。Welcome home."
+        path = await api.tts_url(tts_id, message)
+        assert path.startswith("/api/tts_proxy/")
+        assert path.endswith(".mp3")
+        audio = await api.download(path)
+        task = emulator.tasks[-1]
+        assert task.texts == [message]
+        assert audio == task.audio
+        expected = task.characters * MS_PER_CHAR / 1000
+        assert _duration(audio) == pytest.approx(expected, abs=0.1)
+
+        # The tts.speak action against a player that records what it was asked.
+        await api.call(
+            "tts",
+            "speak",
+            {
+                "entity_id": tts_id,
+                "media_player_entity_id": "media_player.e2e_recorder",
+                "message": "门铃响了。",
+                "options": {"preferred_format": "wav"},
+            },
+        )
+        played = (await api.state("media_player.e2e_recorder"))["attributes"]
+        assert played["played_media_id"].startswith("media-source://tts/")
+        assert played["announce"] is True
+        played_path = played["played_url"].removeprefix(hass_process.url)
+        assert played_path.endswith(".wav")
+        wav = await api.download(played_path)
+        task = emulator.tasks[-1]
+        assert task.texts == ["门铃响了。"]
+        assert wav[:4] == b"RIFF"
+        assert _duration(wav) == pytest.approx(
+            task.characters * MS_PER_CHAR / 1000, abs=0.1
+        )
+
+    log = (hass_process.config_dir / "home-assistant.log").read_text()
+    assert TEST_API_KEY not in log
+    assert "custom_components.cosyvoice" not in "\n".join(
+        line for line in log.splitlines() if " ERROR " in line
+    )
