@@ -230,7 +230,10 @@ class HassApi:
     async def wait_running(self, timeout: float = START_TIMEOUT) -> None:
         """Wait until start-up is over (the API answers before every platform is up)."""
         async with asyncio.timeout(timeout):
-            while (await self._json("GET", "/api/config"))["state"] != "RUNNING":
+            while True:
+                config = await self._json("GET", "/api/config")
+                if config["state"] == "RUNNING":
+                    return
                 await asyncio.sleep(0.25)
 
     async def entries(self, domain: str) -> list[dict[str, Any]]:
