@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -51,9 +52,30 @@ def write_config(
         "  default: warning\n"
         "  logs:\n"
         "    custom_components.cosyvoice: debug\n"
-        "media_source:\n" + extra_yaml,
+        "media_source:\n"
+        # Voice assistants (Settings → Voice assistants) and their voice pickers.
+        "assist_pipeline:\n"
+        "conversation:\n" + extra_yaml,
         encoding="utf-8",
     )
+    storage = config_dir / ".storage"
+    storage.mkdir(exist_ok=True)
+    onboarding = storage / "onboarding"
+    if not onboarding.exists():
+        # The location step would set up Google Translate, Met.no and Radio Browser,
+        # which reach the internet, and the analytics step asks to send data out:
+        # mark both done, so only the owner account is left to create.
+        onboarding.write_text(
+            json.dumps(
+                {
+                    "version": 4,
+                    "minor_version": 1,
+                    "key": "onboarding",
+                    "data": {"done": ["core_config", "analytics"]},
+                }
+            ),
+            encoding="utf-8",
+        )
     components = config_dir / "custom_components"
     components.mkdir(exist_ok=True)
     for source in (INTEGRATION, *custom_components):
@@ -160,8 +182,8 @@ class HassApi:
     async def onboard(self, name: str, username: str, password: str) -> bool:
         """Create the owner on a new instance, or log in; True if it was created.
 
-        Only the user step needs input. The location, analytics and integration
-        steps are marked done without the requests that would reach the internet.
+        Only the user step is left (see :func:`write_config`); the integration step
+        is the last and hands the token to the browser, so it is done here too.
         """
         steps = await self._json("GET", "/api/onboarding")
         if any(step["step"] == "user" and step["done"] for step in steps):
@@ -179,8 +201,6 @@ class HassApi:
             },
         )
         await self._token_from_code(created["auth_code"])
-        await self._json("POST", "/api/onboarding/core_config")
-        await self._json("POST", "/api/onboarding/analytics")
         await self._json(
             "POST",
             "/api/onboarding/integration",

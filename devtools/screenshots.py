@@ -1,0 +1,117 @@
+"""Screenshots for the README, from a real browser against a real Home Assistant.
+
+Starts the emulator and Home Assistant (as ``scripts/develop`` does, in a temporary
+folder on free ports), adds the integration, then drives Debian's Chromium headless
+with Playwright and saves PNGs to ``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+import aiohttp
+from playwright.async_api import Page, ViewportSize, async_playwright
+
+from devtools.emulator import DashScopeEmulator, EmulatorConfig
+from devtools.hass_runner import ROOT, Hass, HassApi, write_config
+
+KEY = "sk-emulator"
+USERNAME = "dev"
+PASSWORD = "cosyvoice-dev"  # noqa: S105  # a throw-away local instance
+VIEWPORT = ViewportSize(width=1280, height=900)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _login(page: Page, url: str) -> None:
+    await page.goto(url)
+    await page.locator("input[name=username]").fill(USERNAME)
+    await page.locator("input[name=password]").fill(PASSWORD)
+    await page.locator("input[name=password]").press("Enter")
+    await page.wait_for_url(f"{url}/**", timeout=60_000)
+    await page.wait_for_selector("home-assistant", timeout=60_000)
+
+
+async def _config_flow(page: Page, url: str, out: Path) -> None:
+    await page.goto(f"{url}/config/integrations/dashboard/add?domain=cosyvoice")
+    await page.get_by_role("button", name="OK").click(timeout=60_000)
+    await page.get_by_text("Connect to CosyVoice").wait_for(timeout=60_000)
+    await page.wait_for_timeout(1000)  # the dialog's opening animation
+    await page.screenshot(path=out / "config-flow.png")
+
+
+async def _voice_picker(page: Page, url: str, engine_name: str, out: Path) -> None:
+    await page.goto(f"{url}/media-browser/browser")
+    await page.get_by_text("Text-to-speech", exact=True).first.click(timeout=60_000)
+    # The media browser lists engines by their entity name.
+    await page.get_by_text(engine_name, exact=True).first.click(timeout=60_000)
+    voice = page.get_by_label("Voice").first
+    await voice.wait_for(timeout=60_000)
+    await voice.click()
+    await page.wait_for_timeout(1000)
+    await page.screenshot(path=out / "voice-picker.png")
+
+
+async def run(out: Path, config_dir: Path, chromium: str) -> None:
+    """Start everything, take the pictures, stop everything."""
+    port = _free_port()
+    emulator_config = EmulatorConfig(api_keys={KEY})
+    try:
+        async with DashScopeEmulator(emulator_config) as emulator:
+            write_config(config_dir, port)
+            hass = await Hass.start(config_dir, port)
+            try:
+                async with aiohttp.ClientSession() as session:
+                    api = HassApi(session, hass.url)
+                    await api.onboard("Developer", USERNAME, PASSWORD)
+                    await api.wait_running()
+                    result = await api.add_entry(
+                        "cosyvoice",
+                        {
+                            "api_key": KEY,
+                            "region": "custom",
+                            "ws_url": emulator.ws_url,
+                            "http_url": emulator.http_url,
+                        },
+                        advanced=True,
+                    )
+                    assert result["type"] == "create_entry", result
+                async with async_playwright() as playwright:
+                    browser = await playwright.chromium.launch(
+                        executable_path=chromium, args=["--no-sandbox"]
+                    )
+                    page = await browser.new_page(viewport=VIEWPORT)
+                    await _login(page, hass.url)
+                    await _config_flow(page, hass.url, out)
+                    await _voice_picker(page, hass.url, "Speech", out)
+                    await browser.close()
+            finally:
+                await hass.stop()
+    finally:
+        shutil.rmtree(config_dir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m devtools.screenshots [--out DIR]``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    config_dir = Path(tempfile.mkdtemp(prefix="cosyvoice-shots-"))
+    asyncio.run(run(args.out, config_dir, args.chromium))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
