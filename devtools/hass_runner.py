@@ -119,7 +119,7 @@ class Hass:
                 # sys.path, where this repository's custom_components/ would shadow
                 # the configuration's.
                 cwd=config_dir,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env=_child_environment(),
             )
         hass = cls(f"http://127.0.0.1:{port}", config_dir, process, log)
         try:
@@ -153,6 +153,17 @@ class Hass:
                 self.process.kill()
                 await self.process.wait()
         return self.process.returncode or 0
+
+
+def _child_environment() -> dict[str, str]:
+    """The environment for hass: ours, minus pytest-cov's hooks.
+
+    Under ``pytest --cov`` every child Python would measure itself from its own
+    working directory, without our coverage settings, and its data would not combine.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COV_CORE_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
 
 
 class HassApi:

@@ -18,17 +18,20 @@ from homeassistant.exceptions import (
 from .api import AuthenticationError, CosyVoiceError, InvalidRequestError
 from .const import DOMAIN
 from .error_mapping import translation_key
+from .issues import async_create_invalid_auth_issue, async_delete_issues
 from .runtime import CosyVoiceConfigEntry, CosyVoiceData, build_client
 
 _LOGGER = logging.getLogger(__name__)
 
-PLATFORMS: list[Platform] = [Platform.TTS]
+PLATFORMS: list[Platform] = [Platform.SENSOR, Platform.TTS]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> bool:
     """Build the client on HA's shared session and check the key with one handshake.
 
-    The handshake's connection stays in the pool, so the first request is warm.
+    The handshake's connection stays in the pool, so the first request is warm. A key
+    that works clears the entry's repair issues: reauthentication and reconfiguration
+    end in this setup.
     """
     try:
         client = build_client(hass, entry.data, entry.options)
@@ -42,6 +45,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
         await client.warm_up()
     except AuthenticationError as err:
         await client.close()
+        async_create_invalid_auth_issue(hass, entry)
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="invalid_auth"
         ) from err
@@ -52,6 +56,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
             translation_key=translation_key(err),
             translation_placeholders={"detail": str(err)},
         ) from err
+    async_delete_issues(hass, entry.entry_id)
 
     entry.runtime_data = CosyVoiceData(client, dict(entry.options))
 
@@ -67,11 +72,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> bool:
-    """Unload the TTS platform, then close every connection of the entry."""
+    """Unload the platforms, then close every connection of the entry."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await entry.runtime_data.client.close()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> None:
+    """Take the entry's repair issues with it: nobody could fix them any more."""
+    async_delete_issues(hass, entry.entry_id)
 
 
 async def _async_options_updated(

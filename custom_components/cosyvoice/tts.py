@@ -20,10 +20,10 @@ from homeassistant.components.tts import (
 from homeassistant.components.tts.entity import TTSAudioRequest, TTSAudioResponse
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from .api import (
+    AccountError,
     AuthenticationError,
     CosyVoiceError,
     StreamingSettings,
@@ -31,6 +31,7 @@ from .api import (
     wav_header,
 )
 from .api.voices import find_voice, voices_for_language
+from .availability import Availability
 from .const import (
     CONF_FORMAT,
     CONF_INSTRUCTION,
@@ -40,10 +41,14 @@ from .const import (
     CONF_SAMPLE_RATE,
     CONF_VOICE,
     CONF_VOLUME,
-    DOMAIN,
-    MANUFACTURER,
 )
+from .entity import service_device
 from .error_mapping import to_ha_error
+from .issues import (
+    async_create_account_issue,
+    async_create_invalid_auth_issue,
+    async_delete_account_issue,
+)
 from .languages import default_language, supported_languages
 from .request_options import default_options, resolve
 from .runtime import CosyVoiceConfigEntry, option
@@ -100,13 +105,8 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
             self._attr_supported_languages, hass.config.language, hass.config.country
         )
         self._attr_default_options = default_options(entry.options)
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, entry.entry_id)},
-            name=entry.title,
-            manufacturer=MANUFACTURER,
-            model=f"DashScope {self._model}",
-            entry_type=DeviceEntryType.SERVICE,
-        )
+        self._attr_device_info = service_device(entry)
+        self._availability = Availability(entry)
 
     @callback
     def async_get_supported_voices(self, language: str) -> list[Voice]:
@@ -133,6 +133,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
             result = await client.synthesize(message, request.options)
         except CosyVoiceError as err:
             raise self._failed(err) from err
+        self._succeeded()
         _LOGGER.debug(
             "Synthesized %d characters over %s in %.0f ms",
             result.characters,
@@ -178,10 +179,24 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
             # Home Assistant ends the player's stream here; say why, once.
             _LOGGER.error("Speech from %s stopped: %s", self.entity_id, err)
             raise self._failed(err) from err
+        self._succeeded()
+
+    def _succeeded(self) -> None:
+        """Speech came through: the service is reachable and the account pays."""
+        self._availability.succeeded()
+        async_delete_account_issue(self.hass, self._entry.entry_id)
 
     def _failed(self, err: CosyVoiceError) -> HomeAssistantError:
-        """The translated error; a rejected key also asks the user for a new one."""
+        """The translated error, after telling the user what only they can fix.
+
+        A rejected key asks for a new one (reauthentication and a repair issue), an
+        account that cannot pay raises a repair issue, and an outage is logged once.
+        """
         if isinstance(err, AuthenticationError):
             self._entry.async_start_reauth(self.hass)
+            async_create_invalid_auth_issue(self.hass, self._entry)
+        elif isinstance(err, AccountError):
+            async_create_account_issue(self.hass, self._entry, err)
+        self._availability.failed(err)
         _LOGGER.debug("Synthesis failed: %s", err)
         return to_ha_error(err)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.cosyvoice import error_mapping
+from custom_components.cosyvoice import error_mapping, sensor
 
 ROOT = Path(__file__).parents[2] / "custom_components" / "cosyvoice"
 
@@ -72,3 +72,34 @@ def test_every_field_has_a_description(step: str) -> None:
 def test_every_option_has_a_description() -> None:
     for step in _load("strings.json")["options"]["step"].values():
         assert step["data"].keys() == step["data_description"].keys()
+
+
+def test_every_sensor_is_named_and_every_entity_has_an_icon() -> None:
+    names = _load("strings.json")["entity"]
+    keys = {d.translation_key for d in (*sensor.SENSORS, *sensor.BILLED_SENSORS)}
+    assert keys == names["sensor"].keys()
+    icons = _load("icons.json")["entity"]
+    assert {platform: set(keys) for platform, keys in icons.items()} == {
+        platform: set(keys) for platform, keys in names.items()
+    }
+    for platform in icons.values():
+        for icon in platform.values():
+            assert icon["default"].startswith("mdi:")
+
+
+@pytest.mark.parametrize(
+    "name", ["strings.json", "translations/en.json", "translations/zh-Hans.json"]
+)
+def test_repair_issues_link_through_placeholders(name: str) -> None:
+    # hassfest refuses URLs in translations: the consoles go in as placeholders.
+    leaves = _leaves(_load(name)["issues"])
+    assert not {key for key, text in leaves.items() if "://" in text}
+    assert "{console_cn}" in leaves["account_error.description"]
+    assert "{console_intl}" in leaves["account_error.description"]
+
+
+def test_no_urls_in_translations() -> None:
+    """hassfest refuses URLs in strings: they go in as placeholders."""
+    for name in ("strings.json", "translations/zh-Hans.json"):
+        for key, text in _leaves(_load(name)).items():
+            assert "://" not in text, (name, key)

@@ -507,12 +507,14 @@ class _Request:
             if latency is not None:
                 self.stats.first_audio.append(latency)
             self.stats.total_time.append(time.monotonic() - self.began)
+            self.stats.changed()
 
     def abandoned(self) -> None:
         """The caller left a duplex task before it finished."""
         if not self._recorded:
             self._recorded = True
             self.stats.failures["Abandoned"] += 1
+            self.stats.changed()
 
     def failed(self, error: BaseException) -> None:
         if self._recorded:
@@ -525,6 +527,7 @@ class _Request:
             self.stats.failures[kind] += 1
         else:
             self.stats.failures["Cancelled"] += 1
+        self.stats.changed()
 
 
 def _joiner(options: SynthesisOptions, task_index: int) -> Callable[[bytes], bytes]:

@@ -242,6 +242,8 @@ class ConnectionPool:
             self._discard(connection)
             raise PoolClosedError("the CosyVoice client is closed")
         self._busy.add(connection)
+        # Only now: listeners read open_connections, which counts it from here on.
+        self._stats.changed()
         return connection
 
     def _healthy(self, connection: Connection) -> bool:
@@ -252,8 +254,13 @@ class ConnectionPool:
         )
 
     def _discard(self, connection: Connection) -> None:
-        """Close a connection in the background and free its slot."""
+        """Close a connection in the background and free its slot.
+
+        Every caller has taken it out of the idle and busy sets already, so listeners
+        see it gone from open_connections.
+        """
         self._stats.connections_closed += 1
+        self._stats.changed()
         closer = asyncio.create_task(
             connection.close(), name=f"cosyvoice-close-{connection.id}"
         )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter, deque
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import CosyVoiceError
+
+_LOGGER = logging.getLogger(__name__)
 
 LATENCY_WINDOW = 200
 """Requests kept for the latency percentiles."""
@@ -48,6 +53,41 @@ class ClientStats:
     recent_errors: deque[RecentError] = field(
         default_factory=lambda: deque(maxlen=ERRORS_KEPT)
     )
+    _listeners: list[Callable[[], None]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
+
+    @property
+    def last_error(self) -> RecentError | None:
+        """The most recent failure of a request, or ``None`` before the first."""
+        return self.recent_errors[-1] if self.recent_errors else None
+
+    def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` after every :meth:`changed`; returns what removes it.
+
+        Numbers are pushed, so a dashboard needs no polling. Listeners run at once, in
+        the task that made the change (Home Assistant's event loop), so they must be
+        quick and must not block. Removing twice is harmless.
+        """
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            with suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return remove
+
+    def changed(self) -> None:
+        """Tell the listeners that a request ended or a connection opened or closed.
+
+        A listener that raises is logged and skipped: a broken dashboard must never
+        fail the request that happened to update it.
+        """
+        for listener in tuple(self._listeners):
+            try:
+                listener()
+            except Exception:
+                _LOGGER.exception("Statistics listener %r failed", listener)
 
     def record_error(self, kind: str, error: CosyVoiceError) -> None:
         """Count a failed request and keep its message for diagnostics."""

@@ -1,0 +1,58 @@
+"""Logging, once each way, when DashScope stops answering and when it is back.
+
+A TTS entity has no state to turn unavailable, so the log is where an outage shows.
+Only a request that failed for good (after the client's retries) counts, and only
+errors about reaching the service: a bad key or an empty account is a repair issue,
+and a bad message is the caller's problem.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from homeassistant.config_entries import ConfigEntry
+
+from .api import (
+    CannotConnectError,
+    ConnectionDroppedError,
+    CosyVoiceError,
+    PoolTimeoutError,
+    ServiceUnavailableError,
+    SynthesisTimeoutError,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+CONNECTIVITY_ERRORS: tuple[type[CosyVoiceError], ...] = (
+    CannotConnectError,
+    ServiceUnavailableError,
+    ConnectionDroppedError,
+    SynthesisTimeoutError,
+    PoolTimeoutError,
+)
+
+
+class Availability:
+    """Whether the entry's last word from the service was an outage, and its log.
+
+    Starts available: setup has just reached the service.
+    """
+
+    def __init__(self, entry: ConfigEntry) -> None:
+        """Name the entry in the log by its current title."""
+        self._entry = entry
+        self.available = True
+
+    def failed(self, error: CosyVoiceError) -> None:
+        """A request failed: log an outage if it is the first one."""
+        if self.available and isinstance(error, CONNECTIVITY_ERRORS):
+            self.available = False
+            _LOGGER.warning(
+                "CosyVoice (%s) is unavailable: %s", self._entry.title, error
+            )
+
+    def succeeded(self) -> None:
+        """A request was spoken: log the end of an outage."""
+        if not self.available:
+            self.available = True
+            _LOGGER.info("CosyVoice (%s) is available again", self._entry.title)

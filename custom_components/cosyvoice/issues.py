@@ -1,0 +1,77 @@
+"""Repair issues: problems with the key or the account that only the user can fix.
+
+A failed message explains itself once, to whoever asked for it; an issue stays in
+Settings → Repairs until the cause is gone. None can be fixed by a flow here: a key
+is re-entered in the reauthentication flow, an account is topped up in the console.
+"""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+
+from .api import CosyVoiceError
+from .const import DOMAIN
+
+# URLs go in as placeholders: translations must not contain them.
+CONSOLE_CN = "https://bailian.console.aliyun.com/"
+CONSOLE_INTL = "https://modelstudio.console.alibabacloud.com/"
+
+
+def invalid_auth_issue_id(entry_id: str) -> str:
+    """The issue of a key DashScope stopped accepting."""
+    return f"invalid_auth_{entry_id}"
+
+
+def account_issue_id(entry_id: str) -> str:
+    """The issue of an account that cannot pay for speech."""
+    return f"account_{entry_id}"
+
+
+@callback
+def async_create_invalid_auth_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Point the user at reauthentication; setup with a working key removes it."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        invalid_auth_issue_id(entry.entry_id),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="invalid_auth",
+        translation_placeholders={"name": entry.title},
+    )
+
+
+@callback
+def async_create_account_issue(
+    hass: HomeAssistant, entry: ConfigEntry, error: CosyVoiceError
+) -> None:
+    """Say what the service refused and where to top up or activate Model Studio."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        account_issue_id(entry.entry_id),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="account_error",
+        translation_placeholders={
+            "name": entry.title,
+            "detail": str(error),
+            "console_cn": CONSOLE_CN,
+            "console_intl": CONSOLE_INTL,
+        },
+    )
+
+
+@callback
+def async_delete_account_issue(hass: HomeAssistant, entry_id: str) -> None:
+    """Something was spoken, so the account pays again."""
+    ir.async_delete_issue(hass, DOMAIN, account_issue_id(entry_id))
+
+
+@callback
+def async_delete_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """Remove every issue of the entry: it works again, or it is gone."""
+    ir.async_delete_issue(hass, DOMAIN, invalid_auth_issue_id(entry_id))
+    async_delete_account_issue(hass, entry_id)
