@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
-import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -19,18 +18,12 @@ import aiohttp
 from playwright.async_api import Page, ViewportSize, async_playwright
 
 from devtools.emulator import DashScopeEmulator, EmulatorConfig
-from devtools.hass_runner import ROOT, Hass, HassApi, write_config
+from devtools.hass_runner import ROOT, Hass, HassApi, free_port, write_config
 
 KEY = "sk-emulator"
 USERNAME = "dev"
 PASSWORD = "cosyvoice-dev"  # noqa: S105  # a throw-away local instance
 VIEWPORT = ViewportSize(width=1280, height=900)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _login(page: Page, url: str) -> None:
@@ -64,7 +57,7 @@ async def _voice_picker(page: Page, url: str, engine_name: str, out: Path) -> No
 
 async def run(out: Path, config_dir: Path, chromium: str) -> None:
     """Start everything, take the pictures, stop everything."""
-    port = _free_port()
+    port = free_port()
     emulator_config = EmulatorConfig(api_keys={KEY})
     try:
         async with DashScopeEmulator(emulator_config) as emulator:

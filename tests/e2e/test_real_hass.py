@@ -7,19 +7,17 @@ started as a process (it runs fine in-process, where every other test covers it)
 
 from __future__ import annotations
 
-import io
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import av
 import pytest
 from homeassistant.const import __version__ as HA_VERSION  # noqa: N812
 
 from devtools.emulator import DashScopeEmulator, EmulatorConfig
-from devtools.hass_runner import Hass, HassApi, write_config
+from devtools.hass_runner import Hass, HassApi, free_port, write_config
 from tests.conftest import TEST_API_KEY
+from tests.emulator.wire import decode
 
 pytestmark = [
     pytest.mark.e2e,
@@ -33,17 +31,9 @@ PLAYER = Path(__file__).parent / "custom_components" / "e2e_player"
 MS_PER_CHAR = 20.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _duration(data: bytes) -> float:
-    with av.open(io.BytesIO(data)) as container:
-        stream = container.streams.audio[0]
-        samples = sum(frame.samples for frame in container.decode(stream))
-        return samples / stream.codec_context.sample_rate
+    rate, samples = decode(data)
+    return samples / rate
 
 
 @pytest.fixture
@@ -55,7 +45,7 @@ def emulator_config() -> EmulatorConfig:
 async def hass_process(
     tmp_path: Path, emulator: DashScopeEmulator
 ) -> AsyncIterator[Hass]:
-    port = _free_port()
+    port = free_port()
     config_dir = tmp_path / "config"
     write_config(
         config_dir,

@@ -23,6 +23,7 @@ from custom_components.cosyvoice.api import StreamingSettings, wav_header
 from custom_components.cosyvoice.const import DOMAIN
 from custom_components.cosyvoice.tts import CosyVoiceTTSEntity
 from devtools.emulator import DashScopeEmulator, Fault
+from tests.emulator.wire import eventually
 
 GUARD = 10.0
 """Only a broken stream waits this long; nothing here is timed."""
@@ -174,9 +175,8 @@ async def test_listener_leaving_releases_everything(
     await hass.async_block_till_done()
     client = loaded_entry.runtime_data.client
     assert client.pool.open_connections == 0
-    async with asyncio.timeout(GUARD):  # the server sees the close a moment later
-        while emulator.open_connections:
-            await asyncio.sleep(0.01)
+    # The server sees the close a moment later.
+    await eventually(lambda: emulator.open_connections == 0, GUARD)
     assert client.stats.failures["Cancelled"] == 1
     # The next request works (a new connection).
     response = await entity.async_stream_tts_audio(

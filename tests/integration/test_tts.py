@@ -7,7 +7,6 @@ import wave
 from http import HTTPStatus
 from typing import Any
 
-import av
 import pytest
 from homeassistant.components import media_source, tts
 from homeassistant.config_entries import SOURCE_REAUTH
@@ -30,6 +29,7 @@ from custom_components.cosyvoice.api import wav_header
 from custom_components.cosyvoice.const import DOMAIN
 from custom_components.cosyvoice.tts import CosyVoiceTTSEntity
 from devtools.emulator import DashScopeEmulator, Fault
+from tests.emulator.wire import decode
 
 
 @pytest.fixture
@@ -72,10 +72,8 @@ async def _get_url_audio(
 
 
 def _duration(data: bytes) -> float:
-    with av.open(io.BytesIO(data)) as container:
-        stream = container.streams.audio[0]
-        samples = sum(frame.samples for frame in container.decode(stream))
-        return samples / stream.codec_context.sample_rate
+    rate, samples = decode(data)
+    return samples / rate
 
 
 async def test_entity_and_device(
