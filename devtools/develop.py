@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -24,6 +25,8 @@ from devtools.hass_runner import ROOT, Hass, HassApi, write_config
 USERNAME = "dev"
 PASSWORD = "cosyvoice-dev"  # noqa: S105  # a local-only instance on 127.0.0.1
 EMULATOR_KEY = "sk-emulator"
+# Local media players (they play nothing aloud), so tts.speak examples run as written.
+MEDIA_PLAYERS = "media_player:\n  - platform: demo\n"
 
 
 async def _start_emulator(port: int) -> tuple[asyncio.subprocess.Process, str, str]:
@@ -51,24 +54,20 @@ async def _start_emulator(port: int) -> tuple[asyncio.subprocess.Process, str, s
     return process, ws_url, http_url
 
 
-def _entry_data(
-    ws_url: str | None, http_url: str | None
-) -> tuple[dict[str, str], bool]:
-    """Config-flow input, and whether it needs advanced mode (custom endpoint)."""
+def _flow_steps(ws_url: str | None, http_url: str | None) -> list[dict[str, Any]]:
+    """What the config flow's forms are given: the emulator is a custom endpoint."""
     key = os.environ.get("DASHSCOPE_API_KEY", "").strip()
     if key:
-        data = {"api_key": key, "region": os.environ.get("DASHSCOPE_REGION", "cn")}
-        if workspace := os.environ.get("DASHSCOPE_WORKSPACE"):
-            data["workspace_id"] = workspace
-        return data, False
+        workspace = os.environ.get("DASHSCOPE_WORKSPACE", "").strip()
+        region = os.environ.get("DASHSCOPE_REGION", "cn")
+        advanced = {"workspace_id": workspace} if workspace else {}
+        return [{"api_key": key, "region": region, "advanced": advanced}]
     assert ws_url is not None
     assert http_url is not None
-    return {
-        "api_key": EMULATOR_KEY,
-        "region": "custom",
-        "ws_url": ws_url,
-        "http_url": http_url,
-    }, True
+    return [
+        {"api_key": EMULATOR_KEY, "region": "custom", "advanced": {}},
+        {"ws_url": ws_url, "http_url": http_url},
+    ]
 
 
 async def run(config_dir: Path, port: int, emulator_port: int) -> int:
@@ -83,7 +82,7 @@ async def run(config_dir: Path, port: int, emulator_port: int) -> int:
     if not os.environ.get("DASHSCOPE_API_KEY"):
         emulator, ws_url, http_url = await _start_emulator(emulator_port)
         print(f"DashScope emulator: {ws_url} and {http_url}")
-    write_config(config_dir, port)
+    write_config(config_dir, port, extra_yaml=MEDIA_PLAYERS)
     print(
         f"Starting Home Assistant in {config_dir} (log: {config_dir}/home-assistant.log)"
     )
@@ -95,8 +94,8 @@ async def run(config_dir: Path, port: int, emulator_port: int) -> int:
                 print("Created the owner account.")
             await api.wait_running()
             if not await api.entries("cosyvoice"):
-                data, advanced = _entry_data(ws_url, http_url)
-                result = await api.add_entry("cosyvoice", data, advanced=advanced)
+                steps = _flow_steps(ws_url, http_url)
+                result = await api.add_entry("cosyvoice", *steps)
                 if result.get("type") != "create_entry":
                     print(f"Adding CosyVoice failed: {result.get('errors')}")
                     return 1
@@ -104,7 +103,9 @@ async def run(config_dir: Path, port: int, emulator_port: int) -> int:
         print(
             f"\nHome Assistant is running at {hass.url}\n"
             f"  log in as {USERNAME!r} with password {PASSWORD!r}\n"
-            "  try it: Media → Text-to-speech, or Settings → Voice assistants\n"
+            "  try it: Media → Text-to-speech, Settings → Voice assistants, or\n"
+            "  tts.speak to a demo media player (media_player.living_room) in\n"
+            "  Developer tools → Actions\n"
             "Press Ctrl-C to stop."
         )
         waiter = asyncio.create_task(hass.process.wait())

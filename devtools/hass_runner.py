@@ -282,18 +282,19 @@ class HassApi:
         )
         return entries
 
-    async def add_entry(
-        self, domain: str, data: dict[str, Any], *, advanced: bool = False
-    ) -> dict[str, Any]:
-        """Run a config flow's first step as the UI does; returns the flow result."""
-        flow = await self._json(
-            "POST",
-            "/api/config/config_entries/flow",
-            json={"handler": domain, "show_advanced_options": advanced},
-        )
+    async def add_entry(self, domain: str, *steps: dict[str, Any]) -> dict[str, Any]:
+        """Run a config flow as the UI does, one form a step; the last result."""
         result: dict[str, Any] = await self._json(
-            "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", json=data
+            "POST", "/api/config/config_entries/flow", json={"handler": domain}
         )
+        for data in steps:
+            if result.get("type") != "form":
+                break
+            result = await self._json(
+                "POST",
+                f"/api/config/config_entries/flow/{result['flow_id']}",
+                json=data,
+            )
         return result
 
     async def states(self) -> list[dict[str, Any]]:

@@ -70,13 +70,8 @@ async def run(out: Path, config_dir: Path, chromium: str) -> None:
                     await api.wait_running()
                     result = await api.add_entry(
                         "cosyvoice",
-                        {
-                            "api_key": KEY,
-                            "region": "custom",
-                            "ws_url": emulator.ws_url,
-                            "http_url": emulator.http_url,
-                        },
-                        advanced=True,
+                        {"api_key": KEY, "region": "custom", "advanced": {}},
+                        {"ws_url": emulator.ws_url, "http_url": emulator.http_url},
                     )
                     assert result["type"] == "create_entry", result
                 async with async_playwright() as playwright:

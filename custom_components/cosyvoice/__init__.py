@@ -58,7 +58,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
         ) from err
     async_delete_issues(hass, entry.entry_id)
 
-    entry.runtime_data = CosyVoiceData(client, dict(entry.options))
+    entry.runtime_data = CosyVoiceData(client)
 
     async def _close_on_stop(_event: Event) -> None:
         await client.close()
@@ -66,7 +66,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
     entry.async_on_unload(
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _close_on_stop)
     )
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -82,15 +81,3 @@ async def async_unload_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -
 async def async_remove_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> None:
     """Take the entry's repair issues with it: nobody could fix them any more."""
     async_delete_issues(hass, entry.entry_id)
-
-
-async def _async_options_updated(
-    hass: HomeAssistant, entry: CosyVoiceConfigEntry
-) -> None:
-    """New options change the client (pool, routing) and the entity: reload.
-
-    Reauth and reconfigure change the data and reload by themselves; reloading here
-    too would do it twice.
-    """
-    if entry.options != entry.runtime_data.options:
-        await hass.config_entries.async_reload(entry.entry_id)

@@ -16,6 +16,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -31,6 +32,7 @@ from homeassistant.helpers.selector import (
 
 from .api import (
     MODELS,
+    REGION_CN,
     REGION_CUSTOM,
     AccountError,
     AuthenticationError,
@@ -42,7 +44,6 @@ from .api.audio import SAMPLE_RATES
 from .api.options import default_voice
 from .api.voices import find_voice, voices_for_model
 from .const import (
-    ALL_REGIONS,
     CONF_FORMAT,
     CONF_HTTP_URL,
     CONF_LONG_TEXT_THRESHOLD,
@@ -63,15 +64,13 @@ from .const import (
     REGIONS,
     ROUTES,
 )
-from .runtime import async_check_credentials, endpoint_from_data, option
+from .runtime import async_check_credentials, endpoint_from_data, option, where
 
 _LOGGER = logging.getLogger(__name__)
 
-_TITLES = {
-    "cn": "CosyVoice China mainland (Beijing)",
-    "intl": "CosyVoice International (Singapore)",
-}
 _URL_FIELDS = (CONF_WS_URL, CONF_HTTP_URL)
+# Fields a normal user is not asked about: the form keeps them in a collapsed section.
+SECTION_ADVANCED = "advanced"
 
 
 def _unique_id(data: Mapping[str, Any]) -> str:
@@ -81,30 +80,35 @@ def _unique_id(data: Mapping[str, Any]) -> str:
 
 
 def _title(data: Mapping[str, Any]) -> str:
-    if data[CONF_REGION] in _TITLES:
-        return _TITLES[data[CONF_REGION]]
-    return f"CosyVoice ({endpoint_from_data(data).host})"
+    return f"CosyVoice {where(data)}"
 
 
-def _clean(user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """Entry data from a form: trimmed, and without the fields that do not apply."""
-    data: dict[str, Any] = {
-        CONF_API_KEY: str(user_input[CONF_API_KEY]).strip(),
-        CONF_REGION: user_input[CONF_REGION],
-    }
-    for key in (CONF_WORKSPACE_ID, *_URL_FIELDS):
-        if value := str(user_input.get(key) or "").strip():
-            data[key] = value
+def _text(value: object) -> str:
+    return str(value or "").strip()
+
+
+def _credentials(user_input: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """Entry data from the credentials form: key, region and the advanced section."""
+    data: dict[str, Any] = {CONF_API_KEY: key, CONF_REGION: user_input[CONF_REGION]}
+    advanced = user_input.get(SECTION_ADVANCED) or {}
+    if workspace := _text(advanced.get(CONF_WORKSPACE_ID)):
+        data[CONF_WORKSPACE_ID] = workspace
     return data
+
+
+def _with_endpoint(
+    data: Mapping[str, Any], user_input: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Entry data plus the custom endpoint's URLs (a blank HTTP URL is left out)."""
+    result = {k: v for k, v in data.items() if k not in _URL_FIELDS}
+    for field in _URL_FIELDS:
+        if value := _text(user_input.get(field)):
+            result[field] = value
+    return result
 
 
 async def _async_validate(flow: ConfigFlow, data: Mapping[str, Any]) -> dict[str, str]:
     """Form errors for this entry data; empty when a handshake with it succeeded."""
-    custom = data[CONF_REGION] == REGION_CUSTOM
-    if custom and CONF_WS_URL not in data:
-        return {CONF_WS_URL: "url_required"}
-    if not custom and any(field in data for field in _URL_FIELDS):
-        return {"base": "urls_need_custom_region"}
     try:
         await async_check_credentials(flow.hass, data)
     except InvalidOptionError as err:
@@ -124,27 +128,41 @@ async def _async_validate(flow: ConfigFlow, data: Mapping[str, Any]) -> dict[str
     return {}
 
 
-def _credentials_schema(advanced: bool, *, key_required: bool) -> vol.Schema:
+def _credentials_schema(*, key_required: bool) -> vol.Schema:
+    """Key, region (custom endpoints get a step of their own) and advanced fields.
+
+    Built anew for every form: suggesting values fills the section in place.
+    """
     key = vol.Required(CONF_API_KEY) if key_required else vol.Optional(CONF_API_KEY)
-    schema: dict[vol.Marker, Any] = {
-        key: TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
-        vol.Required(CONF_REGION): SelectSelector(
-            SelectSelectorConfig(
-                options=list(ALL_REGIONS if advanced else REGIONS),
-                translation_key=CONF_REGION,
-                mode=SelectSelectorMode.DROPDOWN,
-            )
-        ),
-        vol.Optional(CONF_WORKSPACE_ID): TextSelector(),
-    }
-    if advanced:
-        schema[vol.Optional(CONF_WS_URL)] = TextSelector(
-            TextSelectorConfig(type=TextSelectorType.URL)
-        )
-        schema[vol.Optional(CONF_HTTP_URL)] = TextSelector(
-            TextSelectorConfig(type=TextSelectorType.URL)
-        )
-    return vol.Schema(schema)
+    return vol.Schema(
+        {
+            key: TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+            vol.Required(CONF_REGION): SelectSelector(
+                SelectSelectorConfig(
+                    options=list(REGIONS),
+                    translation_key=CONF_REGION,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            vol.Required(SECTION_ADVANCED): section(
+                vol.Schema({vol.Optional(CONF_WORKSPACE_ID): TextSelector()}),
+                {"collapsed": True},
+            ),
+        }
+    )
+
+
+def _credentials_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What the credentials form shows for entry data (never the key)."""
+    advanced = {k: data[k] for k in (CONF_WORKSPACE_ID,) if data.get(k)}
+    return {CONF_REGION: data[CONF_REGION], SECTION_ADVANCED: advanced}
+
+
+def _endpoint_schema() -> vol.Schema:
+    url = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+    return vol.Schema(
+        {vol.Required(CONF_WS_URL): url, vol.Optional(CONF_HTTP_URL): url}
+    )
 
 
 class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -152,26 +170,55 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
 
+    def __init__(self) -> None:
+        """Nothing entered yet."""
+        self._data: dict[str, Any] = {}
+        """Credentials waiting for the custom endpoint step."""
+
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for the API key and region; create the entry once the key works."""
+        """Ask for the API key and region; a custom endpoint asks for its URLs next."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = _clean(user_input)
-            await self.async_set_unique_id(_unique_id(data))
-            self._abort_if_unique_id_configured()
-            errors = await _async_validate(self, data)
-            if not errors:
+            data = _credentials(user_input, _text(user_input[CONF_API_KEY]))
+            if data[CONF_REGION] == REGION_CUSTOM:
+                self._data = data
+                return await self.async_step_endpoint()
+            if not (errors := await self._async_check_new(data)):
                 return self.async_create_entry(title=_title(data), data=data)
-        schema = _credentials_schema(self.show_advanced_options, key_required=True)
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
-                schema, user_input or {CONF_REGION: "cn"}
+                _credentials_schema(key_required=True),
+                {k: v for k, v in (user_input or {}).items() if k != CONF_API_KEY}
+                or {CONF_REGION: REGION_CN, SECTION_ADVANCED: {}},
             ),
             errors=errors,
         )
+
+    async def async_step_endpoint(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The URLs of a self-hosted or proxied DashScope-compatible server."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _with_endpoint(self._data, user_input)
+            if not (errors := await self._async_check_new(data)):
+                return self.async_create_entry(title=_title(data), data=data)
+        return self.async_show_form(
+            step_id="endpoint",
+            data_schema=self.add_suggested_values_to_schema(
+                _endpoint_schema(), user_input or {}
+            ),
+            errors=errors,
+        )
+
+    async def _async_check_new(self, data: Mapping[str, Any]) -> dict[str, str]:
+        """Errors for a new entry; aborts if this account is set up already."""
+        await self.async_set_unique_id(_unique_id(data))
+        self._abort_if_unique_id_configured()
+        return await _async_validate(self, data)
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
@@ -186,9 +233,8 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**entry.data, CONF_API_KEY: str(user_input[CONF_API_KEY]).strip()}
-            errors = await self._async_check_change(entry, data)
-            if not errors:
+            data = {**entry.data, CONF_API_KEY: _text(user_input[CONF_API_KEY])}
+            if not (errors := await self._async_check_change(entry, data)):
                 return self.async_update_reload_and_abort(
                     entry, unique_id=_unique_id(data), data=data
                 )
@@ -208,33 +254,53 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change key, region, workspace or endpoints; a blank key keeps the old one."""
+        """Change key, region or workspace; a blank key keeps the old one."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = _clean(
-                {
-                    **user_input,
-                    CONF_API_KEY: user_input.get(CONF_API_KEY)
-                    or entry.data[CONF_API_KEY],
-                }
-            )
-            errors = await self._async_check_change(entry, data)
-            if not errors:
-                return self.async_update_reload_and_abort(
-                    entry, unique_id=_unique_id(data), title=_title(data), data=data
-                )
-        advanced = (
-            self.show_advanced_options or entry.data[CONF_REGION] == REGION_CUSTOM
-        )
-        current = {k: v for k, v in entry.data.items() if k != CONF_API_KEY}
+            key = _text(user_input.get(CONF_API_KEY)) or entry.data[CONF_API_KEY]
+            data = _credentials(user_input, key)
+            if data[CONF_REGION] == REGION_CUSTOM:
+                self._data = data
+                return await self.async_step_reconfigure_endpoint()
+            if not (errors := await self._async_check_change(entry, data)):
+                return self._async_save_reconfigured(entry, data)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema(advanced, key_required=False),
-                {k: v for k, v in (user_input or current).items() if k != CONF_API_KEY},
+                _credentials_schema(key_required=False),
+                _credentials_values(
+                    entry.data if user_input is None else _credentials(user_input, "")
+                ),
             ),
             errors=errors,
+        )
+
+    async def async_step_reconfigure_endpoint(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The custom endpoint's URLs, the current ones suggested."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _with_endpoint(self._data, user_input)
+            if not (errors := await self._async_check_change(entry, data)):
+                return self._async_save_reconfigured(entry, data)
+        current = {k: entry.data[k] for k in _URL_FIELDS if entry.data.get(k)}
+        return self.async_show_form(
+            step_id="reconfigure_endpoint",
+            data_schema=self.add_suggested_values_to_schema(
+                _endpoint_schema(), user_input or current
+            ),
+            errors=errors,
+        )
+
+    @callback
+    def _async_save_reconfigured(
+        self, entry: ConfigEntry, data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        return self.async_update_reload_and_abort(
+            entry, unique_id=_unique_id(data), title=_title(data), data=data
         )
 
     async def _async_check_change(
@@ -313,16 +379,17 @@ class CosyVoiceOptionsFlow(OptionsFlow):
             except InvalidOptionError:
                 errors[CONF_VOICE] = "invalid_voice"
             else:
-                return self.async_create_entry(data={**self._chosen, CONF_VOICE: voice})
+                return self._async_save({**self._chosen, CONF_VOICE: voice})
         current = str(option(self.config_entry.options, CONF_VOICE))
-        voices = voices_for_model(model)
-        if not any(info.voice_id == current for info in voices) and (
-            find_voice(current) is not None or not current.startswith(model + "-")
-        ):
+        if not _voice_fits(model, current):
             current = default_voice(model) or ""
+        voices = voices_for_model(model)
         choices = [SelectOptionDict(value=v.voice_id, label=v.name) for v in voices]
-        if current and find_voice(current) is None:
-            choices.insert(0, SelectOptionDict(value=current, label=current))
+        if current and all(v.voice_id != current for v in voices):
+            # A cloned voice, or a variant of a system voice the picker leaves out.
+            known = find_voice(current)
+            label = known.name if known else current
+            choices.insert(0, SelectOptionDict(value=current, label=label))
         schema = vol.Schema(
             {
                 vol.Required(CONF_VOICE): SelectSelector(
@@ -342,6 +409,19 @@ class CosyVoiceOptionsFlow(OptionsFlow):
             description_placeholders={"model": model},
             errors=errors,
         )
+
+    @callback
+    def _async_save(self, options: dict[str, Any]) -> ConfigFlowResult:
+        """Save the options and reload the entry if they changed.
+
+        The entry has no update listener: Home Assistant 2026.12 refuses one beside
+        the reloads that reauthentication and reconfiguration do. This is what
+        ``OptionsFlowWithReload`` does from Home Assistant 2025.8; 2025.4 lacks it.
+        """
+        entries = self.hass.config_entries
+        if entries.async_update_entry(self.config_entry, options=options):
+            entries.async_schedule_reload(self.config_entry.entry_id)
+        return self.async_create_entry(data=options)
 
     def _check_settings(self, chosen: Mapping[str, Any]) -> dict[str, str]:
         """Everything but the voice, which the next step picks."""
@@ -364,6 +444,15 @@ class CosyVoiceOptionsFlow(OptionsFlow):
         ):
             return {CONF_ROUTE: "http_unavailable"}
         return {}
+
+
+def _voice_fits(model: str, voice: str) -> bool:
+    """Whether ``model`` speaks ``voice`` (a system voice of its family, or cloned)."""
+    try:
+        SynthesisOptions(model=model, voice=voice)
+    except InvalidOptionError:
+        return False
+    return True
 
 
 def _typed(user_input: Mapping[str, Any]) -> dict[str, Any]:

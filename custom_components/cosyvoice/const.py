@@ -16,9 +16,8 @@ CONF_WORKSPACE_ID: Final = "workspace_id"
 CONF_WS_URL: Final = "ws_url"
 CONF_HTTP_URL: Final = "http_url"
 
-REGIONS: Final = (REGION_CN, REGION_INTL)
-"""Regions offered to everyone; ``custom`` endpoints only in advanced mode."""
-ALL_REGIONS: Final = (REGION_CN, REGION_INTL, REGION_CUSTOM)
+REGIONS: Final = (REGION_CN, REGION_INTL, REGION_CUSTOM)
+"""The two DashScope regions, and a custom endpoint (asked for in a step of its own)."""
 
 # Config entry options (the options flow). The same names are TTS call options.
 CONF_MODEL: Final = "model"

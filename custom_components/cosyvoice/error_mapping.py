@@ -43,10 +43,18 @@ _TRANSLATION_KEYS: tuple[tuple[type[CosyVoiceError], str], ...] = (
 _USER_ERRORS = (InvalidOptionError, InvalidTextError, ContentFilteredError)
 
 
-def translation_key(error: CosyVoiceError) -> str:
-    """The ``exceptions`` key of ``strings.json`` that explains this error."""
+ERROR_KEYS: tuple[str, ...] = (
+    *(key for _, key in _TRANSLATION_KEYS),
+    "synthesis_failed",
+)
+"""Every key :func:`translation_key` can give."""
+
+
+def translation_key(error: CosyVoiceError | type[CosyVoiceError]) -> str:
+    """The ``exceptions`` key of ``strings.json`` that explains this error (or kind)."""
+    error_type = error if isinstance(error, type) else type(error)
     for kind, key in _TRANSLATION_KEYS:
-        if isinstance(error, kind):
+        if issubclass(error_type, kind):
             return key
     return "synthesis_failed"
 

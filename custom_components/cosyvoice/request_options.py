@@ -2,8 +2,12 @@
 
 Home Assistant merges an entity's ``default_options`` with the caller's options, then
 hands over the result, so every option arrives with a value: the configured one or
-the caller's. Its ``preferred_*`` options say what the player wants; producing that
-natively spares Home Assistant a transcode.
+the caller's. Of the player's ``preferred_*`` options only ``preferred_format`` is
+claimed (see :data:`.tts.SUPPORTED_OPTIONS`): CosyVoice makes MP3, WAV and Ogg Opus
+itself, which spares Home Assistant a transcode. Rates, channels, sample widths and
+bitrates are not claimed, so Home Assistant converts when a player asks for them: since
+2026.11 it trusts a claimed option to be delivered exactly, and CosyVoice makes mono
+16-bit audio at six rates only.
 """
 
 from __future__ import annotations
@@ -13,13 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
-from homeassistant.components.tts import (
-    ATTR_PREFERRED_FORMAT,
-    ATTR_PREFERRED_SAMPLE_RATE,
-)
+from homeassistant.components.tts import ATTR_PREFERRED_FORMAT
 
 from .api import EXTENSIONS, AudioFormat, InvalidOptionError, SynthesisOptions
-from .api.audio import OPUS_SAMPLE_RATES, SAMPLE_RATES
+from .api.audio import OPUS_SAMPLE_RATES
 from .api.options import default_voice
 from .const import (
     CONF_FORMAT,
@@ -75,18 +76,16 @@ def resolve(options: Mapping[str, Any], defaults: Mapping[str, Any]) -> Resolved
     """Build the synthesis options of one call.
 
     The format is the player's ``preferred_format`` when CosyVoice makes it, else the
-    ``format`` option (Home Assistant then converts). ``preferred_sample_rate`` wins
-    over ``sample_rate`` when the format can be made at that rate. A per-call model
+    ``format`` option (Home Assistant then converts). Opus is made at the nearest rate
+    libopus has. A per-call model
     whose family does not know the configured voice gets its own default voice.
     Raises :class:`InvalidOptionError` naming the bad option.
     """
     preferred = str(options.get(ATTR_PREFERRED_FORMAT) or "").lower()
     fmt = NATIVE_FORMATS.get(preferred) or _format(options.get(CONF_FORMAT))
     sample_rate = _integer(CONF_SAMPLE_RATE, options.get(CONF_SAMPLE_RATE))
-    if (wanted := options.get(ATTR_PREFERRED_SAMPLE_RATE)) is not None:
-        sample_rate = _native_rate(fmt, _integer(ATTR_PREFERRED_SAMPLE_RATE, wanted))
-    elif fmt == "opus" and sample_rate not in OPUS_SAMPLE_RATES:
-        sample_rate = _native_rate(fmt, sample_rate)
+    if fmt == "opus" and sample_rate not in OPUS_SAMPLE_RATES:
+        sample_rate = _opus_rate(sample_rate)
     model = str(options.get(CONF_MODEL))
     voice = str(options.get(CONF_VOICE) or "")
     if model != defaults.get(CONF_MODEL) and voice == defaults.get(CONF_VOICE):
@@ -115,9 +114,9 @@ def _format(value: object) -> AudioFormat:
     return cast("AudioFormat", fmt)
 
 
-def _native_rate(fmt: AudioFormat, wanted: int) -> int:
-    """The rate closest to ``wanted`` (not below it when possible) the format has."""
-    rates = sorted(OPUS_SAMPLE_RATES if fmt == "opus" else SAMPLE_RATES)
+def _opus_rate(wanted: int) -> int:
+    """The Opus rate closest to ``wanted``, not below it when possible."""
+    rates = sorted(OPUS_SAMPLE_RATES)
     return next((rate for rate in rates if rate >= wanted), rates[-1])
 
 

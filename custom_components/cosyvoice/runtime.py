@@ -38,8 +38,6 @@ class CosyVoiceData:
     """What a loaded entry owns: the client and, inside it, the session manager."""
 
     client: CosyVoiceClient
-    options: dict[str, Any]
-    """The entry options this client and the entity were built with."""
 
     @property
     def manager(self) -> ConnectionPool:
@@ -61,6 +59,19 @@ def endpoint_from_data(data: Mapping[str, Any]) -> Endpoint:
             data.get(CONF_WS_URL) or "", data.get(CONF_HTTP_URL) or None, workspace
         )
     return Endpoint.for_region(data.get(CONF_REGION, ""), workspace)
+
+
+_REGION_NAMES = {
+    "cn": "China mainland (Beijing)",
+    "intl": "International (Singapore)",
+}
+
+
+def where(data: Mapping[str, Any]) -> str:
+    """The region an entry uses, or its custom endpoint's host, as titles name it."""
+    if data.get(CONF_REGION) in _REGION_NAMES:
+        return _REGION_NAMES[data[CONF_REGION]]
+    return f"({endpoint_from_data(data).host})"
 
 
 def option(options: Mapping[str, Any], key: str) -> Any:

@@ -29,6 +29,7 @@ from homeassistant.util import dt as dt_util
 from .api import CosyVoiceClient
 from .api.stats import percentiles_ms
 from .entity import service_device
+from .error_mapping import ERROR_KEYS, translation_key
 from .runtime import CosyVoiceConfigEntry
 
 # Sensors are pushed by the client and never polled or updated by Home Assistant.
@@ -40,6 +41,7 @@ class CosyVoiceSensorEntityDescription(SensorEntityDescription):
     """A sensor and how it reads its value from the client."""
 
     value_fn: Callable[[CosyVoiceClient], StateType]
+    attributes_fn: Callable[[CosyVoiceClient], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,15 +56,25 @@ class BilledCharactersEntityDescription(CosyVoiceSensorEntityDescription):
     """Start again from zero at local midnight."""
 
 
-def _last_error(client: CosyVoiceClient) -> str | None:
-    """The kind and message of the last failure, cut to what a state can hold."""
+NO_ERROR = "none"
+"""The last-error state while nothing has failed: a fact, not an unknown."""
+
+
+def _last_error(client: CosyVoiceClient) -> str:
+    """What kind of failure came last, as a translated state."""
+    error = client.stats.last_error
+    return NO_ERROR if error is None else translation_key(error.error_type)
+
+
+def _last_error_message(client: CosyVoiceClient) -> dict[str, Any]:
+    """The last failure's own words, cut to what an attribute should hold."""
     error = client.stats.last_error
     if error is None:
-        return None
-    text = f"{error.kind}: {error.message}"
-    if len(text) > MAX_LENGTH_STATE_STATE:
-        text = text[: MAX_LENGTH_STATE_STATE - 1] + "…"
-    return text
+        return {}
+    message = error.message
+    if len(message) > MAX_LENGTH_STATE_STATE:
+        message = message[: MAX_LENGTH_STATE_STATE - 1] + "…"
+    return {"message": message}
 
 
 def _first_audio(percentile: str) -> Callable[[CosyVoiceClient], StateType]:
@@ -90,7 +102,10 @@ SENSORS: tuple[CosyVoiceSensorEntityDescription, ...] = (
     CosyVoiceSensorEntityDescription(
         key="last_error",
         translation_key="last_error",
+        device_class=SensorDeviceClass.ENUM,
+        options=[NO_ERROR, *ERROR_KEYS],
         value_fn=_last_error,
+        attributes_fn=_last_error_message,
     ),
     # Latencies jump with every request: useful when tuning, noise otherwise.
     CosyVoiceSensorEntityDescription(
@@ -170,22 +185,37 @@ class CosyVoiceSensor(SensorEntity):
         self._client = entry.runtime_data.client
         self._attr_unique_id = f"{entry.entry_id}_{description.key}"
         self._attr_device_info = service_device(entry)
+        self._attributes: dict[str, Any] | None = None
 
     async def async_added_to_hass(self) -> None:
         """Take the current value, then follow the client's changes."""
         await super().async_added_to_hass()
-        self._attr_native_value = self._value()
+        self._update()
         self.async_on_remove(self._client.stats.add_listener(self._async_changed))
 
     def _value(self) -> StateType:
         return self.entity_description.value_fn(self._client)
 
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """What the state alone cannot say (the last error's message)."""
+        return self._attributes
+
+    def _update(self) -> bool:
+        """Take the client's value; whether the state changed."""
+        value = self._value()
+        attributes = None
+        if (attributes_fn := self.entity_description.attributes_fn) is not None:
+            attributes = attributes_fn(self._client)
+        if (value, attributes) == (self._attr_native_value, self._attributes):
+            return False
+        self._attr_native_value, self._attributes = value, attributes
+        return True
+
     @callback
     def _async_changed(self) -> None:
         """Write the state only if it moved: this runs after every request."""
-        value = self._value()
-        if value != self._attr_native_value:
-            self._attr_native_value = value
+        if self._update():
             self.async_write_ha_state()
 
 

@@ -10,9 +10,6 @@ from typing import Any
 
 from homeassistant.components.tts import (
     ATTR_PREFERRED_FORMAT,
-    ATTR_PREFERRED_SAMPLE_BYTES,
-    ATTR_PREFERRED_SAMPLE_CHANNELS,
-    ATTR_PREFERRED_SAMPLE_RATE,
     TextToSpeechEntity,
     TtsAudioType,
     Voice,
@@ -30,7 +27,7 @@ from .api import (
     SynthesisOptions,
     wav_header,
 )
-from .api.voices import find_voice, voices_for_language
+from .api.voices import find_voice, normalize_language, voices_for_language
 from .availability import Availability
 from .const import (
     CONF_FORMAT,
@@ -61,6 +58,10 @@ PARALLEL_UPDATES = 0
 STREAMING = StreamingSettings()
 """Batching of streamed text and the keep-alive before DashScope's 23 s timeout."""
 
+# Claimed options are delivered exactly: Home Assistant 2026.11 no longer converts
+# audio for them. Of the player's preferences only the format is claimed; Home
+# Assistant converts rates, channels, sample widths and bitrates (bit_rate is an
+# Opus-only parameter of DashScope, so an MP3 could not honour a preferred bitrate).
 SUPPORTED_OPTIONS = [
     CONF_VOICE,
     CONF_MODEL,
@@ -71,9 +72,6 @@ SUPPORTED_OPTIONS = [
     CONF_PITCH,
     CONF_INSTRUCTION,
     ATTR_PREFERRED_FORMAT,
-    ATTR_PREFERRED_SAMPLE_RATE,
-    ATTR_PREFERRED_SAMPLE_CHANNELS,
-    ATTR_PREFERRED_SAMPLE_BYTES,
 ]
 
 
@@ -112,15 +110,20 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
     def async_get_supported_voices(self, language: str) -> list[Voice]:
         """System voices of the configured model for a language, default first.
 
-        A configured voice that is not in the catalogue (a cloned or designed voice)
-        leads the list, so the picker can show the voice actually in use.
+        The configured voice leads the list when the catalogue leaves it out (a
+        cloned or designed voice, or a variant the picker does not show), so the
+        picker can show the voice actually in use.
         """
         voices = [
             Voice(info.voice_id, info.name)
             for info in voices_for_language(self._model, language)
         ]
-        if find_voice(self._voice) is None:
-            voices.insert(0, Voice(self._voice, f"{self._voice} (custom voice)"))
+        if all(voice.voice_id != self._voice for voice in voices):
+            known = find_voice(self._voice)
+            if known is None:
+                voices.insert(0, Voice(self._voice, f"{self._voice} (custom voice)"))
+            elif normalize_language(language) in known.languages:
+                voices.insert(0, Voice(self._voice, known.name))
         return voices
 
     async def async_get_tts_audio(

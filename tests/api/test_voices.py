@@ -62,7 +62,8 @@ def test_fields_well_formed() -> None:
         assert len(set(voice.languages)) == len(voice.languages)
         assert voice.style
         assert voice.style.isascii(), voice.voice_id
-        assert f" · {voice.gender} · " in voice.name
+        assert f" · {voice.gender}, " in voice.name
+        assert "_v" not in voice.name, voice.voice_id
 
 
 def test_default_voices_exist_in_their_family() -> None:
@@ -72,13 +73,14 @@ def test_default_voices_exist_in_their_family() -> None:
 
 
 def test_some_known_voices() -> None:
-    assert VOICES["longxiaochun_v2"].name == (
-        "Long Xiaochun (龙小淳) · female · assistant"
-    )
+    # The Chinese name where one is known, as Alibaba's console shows it.
+    assert VOICES["longxiaochun_v2"].name == "龙小淳 · female, assistant"
     assert VOICES["longxiaochun_v2"].style == "knowledgeable, upbeat"
-    assert VOICES["longwan"].name.startswith("Long Wan (龙婉) · female")
+    assert VOICES["longwan"].name.startswith("龙婉 · female")
+    assert VOICES["longanlang_v3"].name == "龙安朗 · male, assistant"
+    assert VOICES["longanyang"].name == "Long Anyang · male, sunny"
     assert VOICES["loongstella"].name.startswith("Stella · female")
-    assert VOICES["libai_v2"].name.startswith("Li Bai (李白) · male")
+    assert VOICES["libai_v2"].name.startswith("李白 · male")
     assert VOICES["longjielidou"].gender == "child"
     assert VOICES["loongyuuna_v2"].languages == ("ja",)
     assert VOICES["loongjihun_v2"].languages == ("ko",)
@@ -141,7 +143,8 @@ def test_family_membership() -> None:
     assert "longwan" in v1
     assert "longwan" not in v3
     assert "longhuhu" in v2
-    assert "longhuhu" in v3
+    # v3 accepts longhuhu too, but lists only the variant made for it.
+    assert "longhuhu" not in v3
     assert "longhuhu_v3" in v3
     assert "longhuhu_v3" not in v2
     assert "longyingcui" in v2
@@ -152,6 +155,16 @@ def test_family_membership() -> None:
     assert "longanhuan_v3.6" in qwen
     assert "longanhuan_v3.1" in qwen
     assert "longanhuan" not in qwen
+    # Both are Qwen-Audio's own: they stay, told apart by their version.
+    names = {v.voice_id: v.name for v in voices_for_model("qwen-audio-3.1-tts-flash")}
+    assert names["longanhuan_v3.6"] == "Long Anhuan v3.6 · female, cheerful"
+    assert names["longanhuan_v3.1"] == "Long Anhuan v3.1 · female, cheerful"
+
+
+@pytest.mark.parametrize("model", SYSTEM_VOICE_MODELS)
+def test_a_picker_shows_each_voice_once(model: str) -> None:
+    names = [v.name for v in voices_for_model(model)]
+    assert len(set(names)) == len(names), model
 
 
 def test_voices_for_model_returns_fresh_list() -> None:
@@ -177,7 +190,7 @@ def test_cantonese_on_v3() -> None:
     for tag in ("zh-HK", "zh-hk", "yue", "yue-Hant-HK", "zh-yue", "zh_HK"):
         ids = _ids(voices_for_language("cosyvoice-v3-flash", tag))
         assert "longjiaxin_v3" in ids, tag
-        assert "longanyue" in ids, tag
+        assert "longanyue_v3" in ids, tag
         assert all("yue" in VOICES[i].languages for i in ids), tag
     mandarin = _ids(voices_for_language("cosyvoice-v3-flash", "zh-CN"))
     assert "longjiaxin_v3" not in mandarin

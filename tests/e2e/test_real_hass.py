@@ -69,16 +69,11 @@ async def test_real_home_assistant_speaks_through_the_emulator(
         assert await api.onboard("Tester", "tester", "a-long-test-password")
         await api.wait_running()
 
-        # The config flow over REST, as the UI runs it (advanced: custom endpoint).
+        # The config flow over REST, as the UI runs it (custom endpoint: a step of its own).
         result = await api.add_entry(
             "cosyvoice",
-            {
-                "api_key": TEST_API_KEY,
-                "region": "custom",
-                "ws_url": emulator.ws_url,
-                "http_url": emulator.http_url,
-            },
-            advanced=True,
+            {"api_key": TEST_API_KEY, "region": "custom", "advanced": {}},
+            {"ws_url": emulator.ws_url, "http_url": emulator.http_url},
         )
         assert result["type"] == "create_entry", result
         (entry,) = await api.entries("cosyvoice")
@@ -130,6 +125,13 @@ async def test_real_home_assistant_speaks_through_the_emulator(
 
     log = (hass_process.config_dir / "home-assistant.log").read_text()
     assert TEST_API_KEY not in log
-    assert "custom_components.cosyvoice" not in "\n".join(
-        line for line in log.splitlines() if " ERROR " in line
-    )
+    # Nothing about us at WARNING or above but Home Assistant's standard notice.
+    untested = "We found a custom integration cosyvoice which has not been tested"
+    noisy = [
+        line
+        for line in log.splitlines()
+        if any(level in line for level in (" WARNING ", " ERROR ", " CRITICAL "))
+        and "cosyvoice" in line.lower()
+        and untested not in line
+    ]
+    assert not noisy, noisy

@@ -38,13 +38,38 @@ from .conftest import entry_data
 OTHER_KEY = "sk-test-other-key-9876"
 
 
-async def _start(hass: HomeAssistant, *, advanced: bool = False) -> Any:
+ADVANCED = "advanced"
+RELOAD_WARNING = "should use it for scheduling a reload"
+
+
+async def _start(hass: HomeAssistant) -> Any:
     result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
+        DOMAIN, context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     return result
+
+
+def _credentials(
+    region: str = "cn", key: str = TEST_API_KEY, **advanced: str
+) -> dict[str, Any]:
+    return {CONF_API_KEY: key, CONF_REGION: region, ADVANCED: advanced}
+
+
+def _fields(result: Any) -> dict[str, Any]:
+    """The form's fields by name, the advanced section's marker and schema included."""
+    return {str(marker): marker for marker in result["data_schema"].schema}
+
+
+def test_advanced_fields_live_in_a_collapsed_section() -> None:
+    from custom_components.cosyvoice.config_flow import _credentials_schema
+
+    schema = _credentials_schema(key_required=True).schema
+    assert {str(marker) for marker in schema} == {CONF_API_KEY, CONF_REGION, ADVANCED}
+    advanced = schema[ADVANCED]
+    assert advanced.options == {"collapsed": True}
+    assert {str(marker) for marker in advanced.schema.schema} == {CONF_WORKSPACE_ID}
 
 
 @pytest.mark.usefixtures("regions_on_emulator")
@@ -52,15 +77,11 @@ async def test_user_creates_entry_after_a_handshake(
     hass: HomeAssistant, emulator: DashScopeEmulator
 ) -> None:
     result = await _start(hass)
-    # Advanced fields are hidden from ordinary users.
-    assert CONF_WS_URL not in result["data_schema"].schema
+    # Endpoint URLs are never asked of a user who picks a region.
+    assert set(_fields(result)) == {CONF_API_KEY, CONF_REGION, ADVANCED}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {
-            CONF_API_KEY: f"  {TEST_API_KEY} ",
-            CONF_REGION: "cn",
-            CONF_WORKSPACE_ID: "ws-1",
-        },
+        _credentials(key=f"  {TEST_API_KEY} ", **{CONF_WORKSPACE_ID: " ws-1 "}),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "CosyVoice China mainland (Beijing)"
@@ -83,10 +104,11 @@ async def test_user_creates_entry_after_a_handshake(
 async def test_international_region_title(hass: HomeAssistant) -> None:
     result = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: TEST_API_KEY, CONF_REGION: "intl"}
+        result["flow_id"], _credentials("intl")
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "CosyVoice International (Singapore)"
+    assert result["data"] == {CONF_API_KEY: TEST_API_KEY, CONF_REGION: "intl"}
 
 
 @pytest.mark.parametrize(
@@ -104,46 +126,35 @@ async def test_user_errors_then_recovery(
     result = await _start(hass)
     emulator.add_fault(fault)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: TEST_API_KEY, CONF_REGION: "cn"}
+        result["flow_id"], _credentials()
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
     assert not hass.config_entries.async_entries(DOMAIN)
+    # The form keeps what was entered, except the key.
+    suggested = {
+        name: (marker.description or {}).get("suggested_value")
+        for name, marker in _fields(result).items()
+    }
+    assert suggested[CONF_REGION] == "cn"
+    assert suggested[CONF_API_KEY] is None
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: TEST_API_KEY, CONF_REGION: "cn"}
+        result["flow_id"], _credentials()
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
+@pytest.mark.parametrize("key", ["sk-wrong", "sk-has space"])
 @pytest.mark.usefixtures("regions_on_emulator")
-async def test_wrong_key_is_invalid_auth(hass: HomeAssistant) -> None:
-    result = await _start(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: "sk-wrong", CONF_REGION: "cn"}
-    )
-    assert result["errors"] == {"base": "invalid_auth"}
-
-
-@pytest.mark.usefixtures("regions_on_emulator")
-async def test_malformed_key_is_invalid_auth(hass: HomeAssistant) -> None:
-    result = await _start(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: "sk-has space", CONF_REGION: "cn"}
-    )
-    assert result["errors"] == {"base": "invalid_auth"}
-
-
-async def test_unreachable_server_is_cannot_connect(
-    hass: HomeAssistant, emulator: DashScopeEmulator
+async def test_wrong_or_malformed_key_is_invalid_auth(
+    hass: HomeAssistant, key: str
 ) -> None:
-    result = await _start(hass, advanced=True)
-    closed_port = "ws://127.0.0.1:9/api-ws/v1/inference"
+    result = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_API_KEY: TEST_API_KEY, CONF_REGION: "custom", CONF_WS_URL: closed_port},
+        result["flow_id"], _credentials(key=key)
     )
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "invalid_auth"}
 
 
 @pytest.mark.parametrize(
@@ -170,49 +181,83 @@ async def test_account_and_unexpected_errors(
         side_effect=exception,
     ):
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_API_KEY: TEST_API_KEY, CONF_REGION: "cn"}
+            result["flow_id"], _credentials()
         )
     assert result["errors"] == {"base": expected}
 
 
-async def test_custom_endpoint_in_advanced_mode(
+async def _custom_endpoint_step(hass: HomeAssistant, **advanced: str) -> Any:
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _credentials("custom", **advanced)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "endpoint"
+    assert set(_fields(result)) == {CONF_WS_URL, CONF_HTTP_URL}
+    return result
+
+
+async def test_custom_endpoint_has_a_step_of_its_own(
     hass: HomeAssistant, emulator: DashScopeEmulator
 ) -> None:
-    result = await _start(hass, advanced=True)
-    data = entry_data(emulator)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], data)
+    result = await _custom_endpoint_step(hass, **{CONF_WORKSPACE_ID: "ws-2"})
+    # Nothing is checked or saved before the URLs are known.
+    assert emulator.connections_opened == 0
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_WS_URL: f" {emulator.ws_url} ", CONF_HTTP_URL: emulator.http_url},
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == data
+    assert result["data"] == {**entry_data(emulator), CONF_WORKSPACE_ID: "ws-2"}
     assert result["title"] == f"CosyVoice ({emulator.ws_url.split('/')[2]})"
+
+
+async def test_unreachable_server_is_cannot_connect(
+    hass: HomeAssistant, emulator: DashScopeEmulator
+) -> None:
+    result = await _custom_endpoint_step(hass)
+    closed_port = "ws://127.0.0.1:9/api-ws/v1/inference"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_WS_URL: closed_port}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    # Fixing the URL on the same form creates the entry.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_WS_URL: emulator.ws_url}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_HTTP_URL not in result["data"]
 
 
 @pytest.mark.parametrize(
     ("fields", "errors"),
     [
-        ({CONF_REGION: "custom"}, {CONF_WS_URL: "url_required"}),
+        ({CONF_WS_URL: "http://x/y"}, {CONF_WS_URL: "invalid_url"}),
+        ({CONF_WS_URL: "ws://"}, {CONF_WS_URL: "invalid_url"}),
         (
-            {CONF_REGION: "custom", CONF_WS_URL: "http://x/y"},
-            {CONF_WS_URL: "invalid_url"},
-        ),
-        (
-            {CONF_REGION: "custom", CONF_WS_URL: "ws://x/y", CONF_HTTP_URL: "ftp://x"},
+            {CONF_WS_URL: "ws://x/y", CONF_HTTP_URL: "ftp://x"},
             {CONF_HTTP_URL: "invalid_url"},
-        ),
-        (
-            {CONF_REGION: "cn", CONF_WS_URL: "ws://x/y"},
-            {"base": "urls_need_custom_region"},
         ),
     ],
 )
 async def test_endpoint_errors(
     hass: HomeAssistant, fields: dict[str, str], errors: dict[str, str]
 ) -> None:
-    result = await _start(hass, advanced=True)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: TEST_API_KEY, **fields}
-    )
+    result = await _custom_endpoint_step(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], fields)
     assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "endpoint"
     assert result["errors"] == errors
+
+
+async def test_endpoint_needs_a_websocket_url(hass: HomeAssistant) -> None:
+    from homeassistant.data_entry_flow import InvalidData
+
+    result = await _custom_endpoint_step(hass)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HTTP_URL: "http://x/api/v1"}
+        )
 
 
 @pytest.mark.usefixtures("regions_on_emulator")
@@ -220,24 +265,41 @@ async def test_same_key_and_region_only_once(hass: HomeAssistant) -> None:
     for expected in (FlowResultType.CREATE_ENTRY, FlowResultType.ABORT):
         result = await _start(hass)
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_API_KEY: TEST_API_KEY, CONF_REGION: "cn"}
+            result["flow_id"], _credentials()
         )
         assert result["type"] is expected
     assert result["reason"] == "already_configured"
     # The same key in the other region is another account.
     result = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: TEST_API_KEY, CONF_REGION: "intl"}
+        result["flow_id"], _credentials("intl")
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_same_custom_endpoint_only_once(
+    hass: HomeAssistant, emulator: DashScopeEmulator, loaded_entry: MockConfigEntry
+) -> None:
+    loaded_entry_data = dict(loaded_entry.data)
+    hass.config_entries.async_update_entry(
+        loaded_entry, unique_id=_unique_id(loaded_entry_data)
+    )
+    result = await _custom_endpoint_step(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_WS_URL: emulator.ws_url}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
 
 
 async def test_reauth(
     hass: HomeAssistant,
     emulator: DashScopeEmulator,
     loaded_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     emulator.config.api_keys.add(OTHER_KEY)
+    old_client = loaded_entry.runtime_data.client
     result = await loaded_entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
     assert result["description_placeholders"] == {"name": loaded_entry.title}
@@ -247,16 +309,26 @@ async def test_reauth(
     )
     assert result["errors"] == {"base": "invalid_auth"}
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: OTHER_KEY}
-    )
+    with patch.object(
+        hass.config_entries,
+        "async_reload",
+        wraps=hass.config_entries.async_reload,
+    ) as reload:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_API_KEY: OTHER_KEY}
+        )
+        await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     assert loaded_entry.data[CONF_API_KEY] == OTHER_KEY
     assert loaded_entry.data[CONF_WS_URL] == emulator.ws_url
     assert loaded_entry.unique_id == _unique_id(loaded_entry.data)
-    await hass.async_block_till_done()
     assert loaded_entry.state is ConfigEntryState.LOADED
+    reload.assert_called_once_with(loaded_entry.entry_id)
+    assert loaded_entry.runtime_data.client is not old_client
+    # Home Assistant 2026.12 refuses an update listener beside the flows' reloads.
+    assert not loaded_entry.update_listeners
+    assert RELOAD_WARNING not in caplog.text
 
 
 async def test_reauth_cannot_take_another_entrys_account(
@@ -274,31 +346,44 @@ async def test_reauth_cannot_take_another_entrys_account(
     assert result["errors"] == {"base": "already_configured"}
 
 
-async def test_reconfigure(
-    hass: HomeAssistant, emulator: DashScopeEmulator, loaded_entry: MockConfigEntry
+async def test_reconfigure_a_custom_endpoint(
+    hass: HomeAssistant,
+    emulator: DashScopeEmulator,
+    loaded_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     result = await loaded_entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
-    # The key is never sent back to the browser.
-    schema = result["data_schema"].schema
-    for marker in schema:
-        if marker == CONF_API_KEY:
-            assert marker.description is None or "suggested_value" not in (
-                marker.description
-            )
-    assert CONF_WS_URL in schema  # custom entries always show their URLs
+    # The key is never sent back to the browser; the region is suggested.
+    fields = _fields(result)
+    assert "suggested_value" not in (fields[CONF_API_KEY].description or {})
+    assert fields[CONF_REGION].description == {"suggested_value": "custom"}
 
+    # A blank key keeps the old one; the URLs come next, the current ones suggested.
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_REGION: "custom", CONF_WS_URL: "ws://"},
+        {CONF_REGION: "custom", ADVANCED: {CONF_WORKSPACE_ID: "w"}},
+    )
+    assert result["step_id"] == "reconfigure_endpoint"
+    fields = _fields(result)
+    assert fields[CONF_WS_URL].description == {"suggested_value": emulator.ws_url}
+    assert fields[CONF_HTTP_URL].description == {"suggested_value": emulator.http_url}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_WS_URL: "ws://"}
     )
     assert result["errors"] == {CONF_WS_URL: "invalid_url"}
 
-    # A blank key keeps the old one; the HTTP URL is dropped.
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_REGION: "custom", CONF_WS_URL: emulator.ws_url, CONF_WORKSPACE_ID: "w"},
-    )
+    # A URL left empty is dropped.
+    with patch.object(
+        hass.config_entries,
+        "async_reload",
+        wraps=hass.config_entries.async_reload,
+    ) as reload:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_WS_URL: emulator.ws_url}
+        )
+        await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert loaded_entry.data == {
@@ -307,27 +392,49 @@ async def test_reconfigure(
         CONF_WS_URL: emulator.ws_url,
         CONF_WORKSPACE_ID: "w",
     }
-    await hass.async_block_till_done()
     assert loaded_entry.state is ConfigEntryState.LOADED
+    reload.assert_called_once_with(loaded_entry.entry_id)
+    assert RELOAD_WARNING not in caplog.text
 
 
 @pytest.mark.usefixtures("regions_on_emulator")
 async def test_reconfigure_to_a_region_with_a_new_key(
     hass: HomeAssistant, emulator: DashScopeEmulator
 ) -> None:
-    data = {CONF_API_KEY: TEST_API_KEY, CONF_REGION: "cn"}
+    data = {CONF_API_KEY: TEST_API_KEY, CONF_REGION: "cn", CONF_WORKSPACE_ID: "w"}
     entry = MockConfigEntry(domain=DOMAIN, data=data, unique_id=_unique_id(data))
     entry.add_to_hass(hass)
     emulator.config.api_keys.add(OTHER_KEY)
     result = await entry.start_reconfigure_flow(hass)
-    assert CONF_WS_URL not in result["data_schema"].schema
+    fields = _fields(result)
+    assert set(fields) == {CONF_API_KEY, CONF_REGION, ADVANCED}
+    assert fields[CONF_REGION].description == {"suggested_value": "cn"}
+    workspace = next(iter(result["data_schema"].schema[fields[ADVANCED]].schema.schema))
+    assert workspace.description == {"suggested_value": "w"}
+
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: OTHER_KEY, CONF_REGION: "intl"}
+        result["flow_id"], _credentials("intl", key=OTHER_KEY)
     )
     assert result["reason"] == "reconfigure_successful"
     assert entry.data == {CONF_API_KEY: OTHER_KEY, CONF_REGION: "intl"}
     assert entry.title == "CosyVoice International (Singapore)"
     assert entry.unique_id == _unique_id(entry.data)
+
+
+@pytest.mark.usefixtures("regions_on_emulator")
+async def test_reconfigure_errors_keep_the_form(hass: HomeAssistant) -> None:
+    data = {CONF_API_KEY: TEST_API_KEY, CONF_REGION: "cn"}
+    entry = MockConfigEntry(domain=DOMAIN, data=data, unique_id=_unique_id(data))
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _credentials("intl", key="sk-wrong", workspace_id="x")
+    )
+    assert result["step_id"] == "reconfigure"
+    assert result["errors"] == {"base": "invalid_auth"}
+    fields = _fields(result)
+    assert fields[CONF_REGION].description == {"suggested_value": "intl"}
+    assert entry.data == data
 
 
 async def _options(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
@@ -386,6 +493,54 @@ async def test_options_two_steps_and_reload(
     assert client.pool.settings.max_connections == 2
     assert client.routing.route == "auto"
     assert client.routing.long_text_threshold == 300
+
+
+async def test_options_keep_a_voice_variant_the_list_leaves_out(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    hass.config_entries.async_update_entry(
+        loaded_entry, options={CONF_VOICE: "longhuhu"}
+    )
+    result = await _options(hass, loaded_entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**SETTINGS, CONF_MODEL: "cosyvoice-v3-flash"}
+    )
+    voice_field = next(iter(result["data_schema"].schema))
+    assert voice_field.description == {"suggested_value": "longhuhu"}
+    options = result["data_schema"].schema[voice_field].config["options"]
+    assert options[0]["value"] == "longhuhu"
+    assert [o["value"] for o in options].count("longhuhu") == 1
+
+
+async def test_options_reload_once_and_only_when_changed(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def save(settings: dict[str, Any], voice: str) -> int:
+        with patch.object(
+            hass.config_entries,
+            "async_reload",
+            wraps=hass.config_entries.async_reload,
+        ) as reload:
+            result = await _options(hass, loaded_entry)
+            result = await hass.config_entries.options.async_configure(
+                result["flow_id"], settings
+            )
+            result = await hass.config_entries.options.async_configure(
+                result["flow_id"], {CONF_VOICE: voice}
+            )
+            assert result["type"] is FlowResultType.CREATE_ENTRY
+            await hass.async_block_till_done()
+        assert loaded_entry.state is ConfigEntryState.LOADED
+        return reload.call_count
+
+    assert await save(SETTINGS, "longhua_v2") == 1
+    client = loaded_entry.runtime_data.client
+    assert await save(SETTINGS, "longhua_v2") == 0
+    assert loaded_entry.runtime_data.client is client
+    assert await save({**SETTINGS, CONF_VOLUME: 70}, "longhua_v2") == 1
+    assert loaded_entry.options[CONF_VOLUME] == 70
+    assert not loaded_entry.update_listeners
+    assert RELOAD_WARNING not in caplog.text
 
 
 @pytest.mark.parametrize(

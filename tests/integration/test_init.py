@@ -85,16 +85,17 @@ async def test_home_assistant_stop_closes_connections(
     assert client.pool.open_connections == 0
 
 
-async def test_reload_on_new_options_only(
+async def test_no_update_listener(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
+    """The flows reload the entry; a listener too is refused from HA 2026.12."""
+    assert not loaded_entry.update_listeners
     client = loaded_entry.runtime_data.client
     hass.config_entries.async_update_entry(loaded_entry, title="Renamed")
     await hass.async_block_till_done()
     assert loaded_entry.runtime_data.client is client
     hass.config_entries.async_update_entry(loaded_entry, options={"pool_size": 1})
-    await hass.async_block_till_done()
-    assert loaded_entry.runtime_data.client is not client
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
     assert loaded_entry.runtime_data.manager.settings.max_connections == 1
 
 

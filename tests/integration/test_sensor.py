@@ -12,6 +12,7 @@ from homeassistant.components import tts
 from homeassistant.const import STATE_UNKNOWN, EntityCategory
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -40,6 +41,24 @@ NOISY = ("first_audio_p50", "first_audio_p95", "open_connections")
 
 TOTAL_ID = "sensor.cosyvoice_emulator_billed_characters_total"
 TODAY_ID = "sensor.cosyvoice_emulator_billed_characters_today"
+
+
+@pytest.fixture(autouse=True)
+def stable_billed_ids(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:
+    """Register the billed sensors under fixed ids: restore data is kept by id.
+
+    Their device is named after the endpoint, whose port changes every run.
+    """
+    registry = er.async_get(hass)
+    for entity_id in (TOTAL_ID, TODAY_ID):
+        key = entity_id.removeprefix("sensor.cosyvoice_emulator_")
+        registry.async_get_or_create(
+            "sensor",
+            DOMAIN,
+            f"{config_entry.entry_id}_{key}",
+            suggested_object_id=entity_id.removeprefix("sensor."),
+            config_entry=config_entry,
+        )
 
 
 def _entity_id(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> str:
@@ -95,7 +114,7 @@ async def test_sensors_start_at_zero(
     assert _states(hass, loaded_entry) == {
         "requests": "0",
         "failures": "0",
-        "last_error": STATE_UNKNOWN,
+        "last_error": "none",
         "billed_characters_today": "0",
         "billed_characters_total": "0",
     }
@@ -124,11 +143,13 @@ async def test_registry_device_names_and_attributes(
 
     requests = hass.states.get(_entity_id(hass, loaded_entry, "requests"))
     assert requests is not None
-    assert requests.name == "CosyVoice (emulator) Requests"
+    device = dr.async_get(hass).async_get(tts_entry.device_id or "")
+    assert device is not None
+    assert requests.name == f"{device.name} Requests"
     assert requests.attributes["state_class"] == "total_increasing"
     total = hass.states.get(TOTAL_ID)
     assert total is not None
-    assert total.name == "CosyVoice (emulator) Billed characters total"
+    assert total.name == f"{device.name} Billed characters total"
     assert total.attributes["state_class"] == "total_increasing"
     assert hass.states.get(TODAY_ID) is not None
 
@@ -141,7 +162,7 @@ async def test_success_is_pushed(
     assert _states(hass, loaded_entry) == {
         "requests": "1",
         "failures": "0",
-        "last_error": STATE_UNKNOWN,
+        "last_error": "none",
         "billed_characters_today": "4",
         "billed_characters_total": "4",
     }
@@ -159,7 +180,7 @@ async def test_failure_is_pushed_and_stays_the_last_error(
     expected = {
         "requests": "1",
         "failures": "1",
-        "last_error": "InvalidRequestError: InvalidParameter: bad voice",
+        "last_error": "synthesis_failed",
         "billed_characters_today": "0",
         "billed_characters_total": "0",
     }
@@ -180,10 +201,12 @@ async def test_a_long_error_is_cut_to_what_a_state_holds(
     emulator.add_fault(Fault.task_failed("InvalidParameter", "x" * 400))
     with pytest.raises(HomeAssistantError):
         await _speak(hass, loaded_entry)
-    state = _state(hass, loaded_entry, "last_error")
-    assert len(state) == 255
-    assert state.startswith("InvalidRequestError: InvalidParameter: xxx")
-    assert state.endswith("x…")
+    state = hass.states.get(_entity_id(hass, loaded_entry, "last_error"))
+    assert state is not None
+    message = state.attributes["message"]
+    assert len(message) == 255
+    assert message.startswith("InvalidParameter: xxx")
+    assert message.endswith("x…")
 
 
 async def test_noisy_sensors_once_enabled(

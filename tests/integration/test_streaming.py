@@ -95,7 +95,7 @@ async def test_home_assistant_feeds_the_stream(
     hass: HomeAssistant, entity: CosyVoiceTTSEntity, emulator: DashScopeEmulator
 ) -> None:
     """The pipeline's way in: a result stream fed with text pieces (HA 2025.5+)."""
-    stream = tts.async_create_stream(hass, entity.entity_id, "zh-CN")
+    stream = tts.async_create_stream(hass, entity.entity_id, "zh")
     if not hasattr(stream, "async_set_message_stream"):
         # HA 2025.4 has no way to feed text into a stream; it always passes the whole
         # message as one piece, which test_whole_message_takes_the_one_shot_path covers.

@@ -77,7 +77,10 @@ def _duration(data: bytes) -> float:
 
 
 async def test_entity_and_device(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, entity_id: str
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    entity_id: str,
+    emulator: DashScopeEmulator,
 ) -> None:
     entry = er.async_get(hass).async_get(entity_id)
     assert entry is not None
@@ -86,18 +89,20 @@ async def test_entity_and_device(
     assert device is not None
     assert device.entry_type is dr.DeviceEntryType.SERVICE
     assert device.manufacturer == "Alibaba Cloud"
-    assert device.name == loaded_entry.title
+    # The device is the service, the entity the engine: both names say something.
+    assert device.name == f"DashScope ({emulator.ws_url.split('/')[2]})"
+    entity = _entity(hass, entity_id)
+    assert entity.name == "CosyVoice"  # how Media → Text-to-speech lists it
     state = hass.states.get(entity_id)
     assert state is not None
-    assert state.name == f"{loaded_entry.title} Speech"
+    assert state.name == f"{device.name} CosyVoice"
 
-    entity = _entity(hass, entity_id)
-    for language in ("zh", "zh-CN", "zh-HK", "yue", "en", "en-US", "ja", "ko"):
-        assert language in entity.supported_languages
-    assert "fr" not in entity.supported_languages
+    assert entity.supported_languages == ["en", "ja", "ko", "zh", "zh-HK"]
     # The test hass speaks English in the US.
-    assert entity.default_language == "en-US"
-    assert set(entity.supported_options or []) >= {
+    assert entity.default_language == "en"
+    # Claimed options are delivered exactly (Home Assistant 2026.11 no longer
+    # converts them): of the player's preferences only the format is claimed.
+    assert set(entity.supported_options or []) == {
         "voice",
         "model",
         "format",
@@ -105,10 +110,8 @@ async def test_entity_and_device(
         "volume",
         "rate",
         "pitch",
+        "instruction",
         "preferred_format",
-        "preferred_sample_rate",
-        "preferred_sample_channels",
-        "preferred_sample_bytes",
     }
     assert entity.default_options == {
         "model": "cosyvoice-v3-flash",
@@ -125,13 +128,14 @@ async def test_entity_and_device(
 async def test_default_language_follows_home_assistant(
     hass: HomeAssistant, config_entry: MockConfigEntry
 ) -> None:
-    hass.config.language = "zh-Hans"
+    hass.config.language = "zh-Hant"
+    hass.config.country = "HK"
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     entity_id = er.async_get(hass).async_get_entity_id(
         "tts", DOMAIN, config_entry.entry_id
     )
-    assert _entity(hass, entity_id or "").default_language in ("zh-Hans", "zh-CN")
+    assert _entity(hass, entity_id or "").default_language == "zh-HK"
 
 
 async def test_voice_picker(
@@ -144,12 +148,13 @@ async def test_voice_picker(
     response = await client.receive_json()
     assert response["success"]
     voices = response["result"]["voices"]
-    assert voices[0] == {
-        "voice_id": "longanyang",
-        "name": voices[0]["name"],
-    }
-    assert "Long Anyang" in voices[0]["name"]
+    assert voices[0] == {"voice_id": "longanyang", "name": "Long Anyang · male, sunny"}
     assert len(voices) > 20
+    names = {v["name"] for v in voices}
+    assert len(names) == len(voices)  # one variant of each voice
+    assert "龙安朗 · male, assistant" in names
+    assert {v["voice_id"] for v in voices} >= {"longanlang_v3", "longhuhu_v3"}
+    assert "longhuhu" not in {v["voice_id"] for v in voices}
     english = _entity(hass, entity_id).async_get_supported_voices("en-US")
     assert english
     assert {v.voice_id for v in english} < {v["voice_id"] for v in voices} | {
@@ -179,6 +184,31 @@ async def test_custom_voice_leads_the_picker(
     voices = entity.async_get_supported_voices("zh-CN")
     assert [v.voice_id for v in voices] == [cloned]
     assert "fr" in entity.supported_languages  # v3.5 speaks the cloning languages
+
+
+async def test_a_configured_variant_the_picker_hides_leads_it(
+    hass: HomeAssistant, emulator: DashScopeEmulator
+) -> None:
+    from .conftest import entry_data
+
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data=entry_data(emulator),
+        options={"model": "cosyvoice-v3-flash", "voice": "longhuhu"},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    entity_id = er.async_get(hass).async_get_entity_id("tts", DOMAIN, entry.entry_id)
+    entity = _entity(hass, entity_id or "")
+    voices = entity.async_get_supported_voices("zh")
+    assert voices[0].voice_id == "longhuhu"
+    assert [v.voice_id for v in voices].count("longhuhu") == 1
+    assert "longhuhu_v3" in [v.voice_id for v in voices]
+    # It speaks no Japanese: the Japanese list is left as it is.
+    assert "longhuhu" not in [
+        v.voice_id for v in entity.async_get_supported_voices("ja")
+    ]
 
 
 async def test_tts_speak_plays_the_emulators_mp3(
@@ -240,14 +270,14 @@ async def test_preferred_wav_is_made_natively(
         assert wav.readframes(10**9) == task.audio
 
 
-async def test_satellite_format_is_requested_at_its_rate(
+async def test_satellite_format_is_converted_by_home_assistant(
     hass: HomeAssistant,
     entity_id: str,
     emulator: DashScopeEmulator,
     hass_client: ClientSessionGenerator,
 ) -> None:
-    # What an Assist satellite asks for. Home Assistant still passes it through
-    # ffmpeg (it always does when a sample rate is given), but nothing is resampled.
+    # What an Assist satellite asks for. The rate, channels and sample width are not
+    # claimed, so Home Assistant converts what CosyVoice made (the configured rate).
     options = {
         "preferred_format": "wav",
         "preferred_sample_rate": 16000,
@@ -257,7 +287,7 @@ async def test_satellite_format_is_requested_at_its_rate(
     _, status, data = await _get_url_audio(hass_client, entity_id, "Hello.", options)
     assert status == HTTPStatus.OK
     (task,) = emulator.tasks
-    assert (task.format, task.sample_rate) == ("pcm", 16000)
+    assert (task.format, task.sample_rate) == ("pcm", 22050)
     with wave.open(io.BytesIO(data)) as wav:
         assert wav.getframerate() == 16000
         assert wav.getnchannels() == 1
@@ -456,7 +486,7 @@ async def test_options_change_replaces_cached_audio(
     hass.config_entries.async_update_entry(
         loaded_entry, options={**loaded_entry.options, "sample_rate": 16000}
     )
-    await hass.async_block_till_done()
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
     await _get_url_audio(hass_client, entity_id, "同一句话")
     assert [task.sample_rate for task in emulator.tasks] == [22050, 16000]
 
@@ -470,7 +500,7 @@ async def test_configured_format_is_served_unconverted(
     hass.config_entries.async_update_entry(
         loaded_entry, options={"format": "wav", "sample_rate": 16000}
     )
-    await hass.async_block_till_done()
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
     await async_process_ha_core_config(
         hass, {"internal_url": "http://example.local:8123"}
     )

@@ -28,6 +28,8 @@ class RecentError:
     kind: str
     message: str
     code: str | None
+    error_type: type[CosyVoiceError]
+    """The error's class, for callers that explain errors by kind."""
 
 
 @dataclass(slots=True)
@@ -93,7 +95,7 @@ class ClientStats:
         """Count a failed request and keep its message for diagnostics."""
         self.failures[kind] += 1
         self.recent_errors.append(
-            RecentError(time.time(), kind, str(error), error.code)
+            RecentError(time.time(), kind, str(error), error.code, type(error))
         )
 
     def as_dict(self, open_connections: int, idle_connections: int) -> dict[str, Any]:

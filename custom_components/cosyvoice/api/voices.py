@@ -11,7 +11,7 @@ model of that family.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from .models import (
@@ -33,7 +33,7 @@ class VoiceInfo:
     voice_id: str
     """Wire id, e.g. ``longxiaochun_v2``."""
     name: str
-    """Label for a voice picker, e.g. ``Long Wan (龙婉) · female · assistant``."""
+    """Label for a voice picker, e.g. ``龙婉 · female, assistant``."""
     gender: Gender
     languages: tuple[str, ...]
     """Lowercase codes the voice speaks well: zh (Mandarin), en, ja, ko, yue."""
@@ -289,33 +289,40 @@ _HANZI: dict[str, str] = {
     "longtong": "龙彤",
     "longxiang": "龙祥",
     "libai": "李白",
+    "longanlang": "龙安朗",
 }
 _PINYIN_OVERRIDES: dict[str, str] = {"libai": "Li Bai"}
 
 _VERSION_RE = re.compile(r"_v(\d+(?:\.\d+)?)$")
 
 
-def _display_name(voice_id: str, gender: Gender, label: str) -> str:
-    """``Long Xiaochun (龙小淳) · female · assistant``; a ``v3``-style tag when needed.
-
-    ``_v2`` is not shown; newer suffixes are, since v3 and Qwen-Audio accept
-    both ``longhuhu`` and ``longhuhu_v3``, ``longanhuan_v3.6`` and ``_v3.1``.
-    """
+def _base_and_version(voice_id: str) -> tuple[str, str | None]:
+    """``longhuhu_v3`` → (``longhuhu``, ``3``); ``longwan`` → (``longwan``, None)."""
     match = _VERSION_RE.search(voice_id)
-    base = voice_id[: match.start()] if match else voice_id
-    if base in _PINYIN_OVERRIDES:
-        pinyin = _PINYIN_OVERRIDES[base]
+    if match is None:
+        return voice_id, None
+    return voice_id[: match.start()], match.group(1)
+
+
+def _display_name(voice_id: str, gender: Gender, label: str) -> str:
+    """``龙小淳 · female, assistant``; the romanised name where no Chinese one is known.
+
+    The Chinese name is what users see in Alibaba's console and voice lists. The
+    version suffix is left out: a model's picker shows one variant of each voice (see
+    :func:`voices_for_model`).
+    """
+    base, _version = _base_and_version(voice_id)
+    if base in _HANZI:
+        name = _HANZI[base]
+    elif base in _PINYIN_OVERRIDES:
+        name = _PINYIN_OVERRIDES[base]
     elif base.startswith("loong"):  # English / Japanese / Korean given names
-        pinyin = base.removeprefix("loong").title()
+        name = base.removeprefix("loong").title()
     elif base.startswith("long"):  # 龙 + given name
-        pinyin = "Long " + base.removeprefix("long").title()
+        name = "Long " + base.removeprefix("long").title()
     else:
-        pinyin = base.title()
-    hanzi = _HANZI.get(base)
-    name = f"{pinyin} ({hanzi})" if hanzi else pinyin
-    if match and match.group(1) != "2":
-        name += f" v{match.group(1)}"
-    return f"{name} · {gender} · {label}"
+        name = base.title()
+    return f"{name} · {gender}, {label}"
 
 
 def _build(rows: tuple[_Row, ...]) -> dict[str, VoiceInfo]:
@@ -378,15 +385,41 @@ def _sorted(voices: list[VoiceInfo], family: str) -> list[VoiceInfo]:
     )
 
 
-def voices_for_model(model: str) -> list[VoiceInfo]:
-    """System voices of ``model``: family default first, then by name.
+_OWN_VERSION: dict[str, str] = {FAMILY_V2: "2", FAMILY_V3: "3"}
+"""The voice-id suffix of the variants made for a family (``longhuhu_v3``)."""
 
+
+def voices_for_model(model: str) -> list[VoiceInfo]:
+    """System voices of ``model``, one variant of each: family default first, by name.
+
+    v3 models accept both ``longhuhu`` and ``longhuhu_v3``; the picker shows only the
+    variant made for the family. Variants that are all the family's own (Qwen-Audio's
+    ``_v3.6`` and ``_v3.1``) stay, told apart by their version.
     ``[]`` for unknown models and for models without system voices (v3.5).
     """
     family = _family_of(model)
     if family is None:
         return []
-    return _sorted([v for v in VOICES.values() if family in v.families], family)
+    variants: dict[str, list[VoiceInfo]] = {}
+    for voice in VOICES.values():
+        if family in voice.families:
+            variants.setdefault(_base_and_version(voice.voice_id)[0], []).append(voice)
+    chosen: list[VoiceInfo] = []
+    for group in variants.values():
+        kept = [
+            v
+            for v in group
+            if _base_and_version(v.voice_id)[1] == _OWN_VERSION.get(family)
+        ] or group
+        chosen += [_with_version(v) for v in kept] if len(kept) > 1 else kept
+    return _sorted(chosen, family)
+
+
+def _with_version(voice: VoiceInfo) -> VoiceInfo:
+    """The voice with its version in the name, to tell it from a sibling variant."""
+    name, _, rest = voice.name.partition(" · ")
+    version = _base_and_version(voice.voice_id)[1] or "1"
+    return replace(voice, name=f"{name} v{version} · {rest}")
 
 
 def voices_for_language(model: str, language: str) -> list[VoiceInfo]:
