@@ -25,8 +25,10 @@ from devtools.hass_runner import ROOT, Hass, HassApi, write_config
 USERNAME = "dev"
 PASSWORD = "cosyvoice-dev"  # noqa: S105  # a local-only instance on 127.0.0.1
 EMULATOR_KEY = "sk-emulator"
-# Local media players (they play nothing aloud), so tts.speak examples run as written.
-MEDIA_PLAYERS = "media_player:\n  - platform: demo\n"
+# A local media player (it plays nothing aloud; its state shows the URL a speaker
+# would fetch), so the README's tts.speak examples run as written.
+PLAYER = ROOT / "devtools" / "custom_components" / "local_player"
+MEDIA_PLAYERS = "media_player:\n  - platform: local_player\n    name: Living room\n"
 
 
 async def _start_emulator(port: int) -> tuple[asyncio.subprocess.Process, str, str]:
@@ -82,7 +84,7 @@ async def run(config_dir: Path, port: int, emulator_port: int) -> int:
     if not os.environ.get("DASHSCOPE_API_KEY"):
         emulator, ws_url, http_url = await _start_emulator(emulator_port)
         print(f"DashScope emulator: {ws_url} and {http_url}")
-    write_config(config_dir, port, extra_yaml=MEDIA_PLAYERS)
+    write_config(config_dir, port, extra_yaml=MEDIA_PLAYERS, custom_components=[PLAYER])
     print(
         f"Starting Home Assistant in {config_dir} (log: {config_dir}/home-assistant.log)"
     )
@@ -104,7 +106,7 @@ async def run(config_dir: Path, port: int, emulator_port: int) -> int:
             f"\nHome Assistant is running at {hass.url}\n"
             f"  log in as {USERNAME!r} with password {PASSWORD!r}\n"
             "  try it: Media → Text-to-speech, Settings → Voice assistants, or\n"
-            "  tts.speak to a demo media player (media_player.living_room) in\n"
+            "  tts.speak to the local player media_player.living_room in\n"
             "  Developer tools → Actions\n"
             "Press Ctrl-C to stop."
         )

@@ -112,7 +112,7 @@ class Hass:
         log = log or config_dir / "hass.out.log"
         with log.open("ab") as out:
             process = await asyncio.create_subprocess_exec(
-                sys.executable,
+                hass_python(),
                 "-m",
                 "homeassistant",
                 "--config",
@@ -161,6 +161,26 @@ class Hass:
                 self.process.kill()
                 await self.process.wait()
         return self.process.returncode or 0
+
+
+def hass_python() -> str:
+    """The interpreter ``hass`` runs on: ours, or ``COSYVOICE_HASS_PYTHON``.
+
+    The variable runs another Home Assistant release than the one installed here,
+    from its own environment (with the matching frontend), e.g. one too new for the
+    newest test plugin.
+    """
+    return os.environ.get("COSYVOICE_HASS_PYTHON") or sys.executable
+
+
+def hass_python_is_new_enough(required: tuple[int, ...]) -> bool:
+    """Whether our Python is one Home Assistant starts on (it checks at start-up).
+
+    With ``COSYVOICE_HASS_PYTHON`` that environment's release decides for itself.
+    """
+    return bool(os.environ.get("COSYVOICE_HASS_PYTHON")) or (
+        sys.version_info[:3] >= required
+    )
 
 
 def _child_environment() -> dict[str, str]:

@@ -2,13 +2,16 @@
 
 Starts the emulator and Home Assistant (as ``scripts/develop`` does, in a temporary
 folder on free ports), adds the integration, then drives Debian's Chromium headless
-with Playwright and saves PNGs to ``docs/screenshots/``.
+with Playwright and saves PNGs to ``docs/screenshots/``. Brand icons need Home
+Assistant 2026.3 or newer: set ``COSYVOICE_HASS_PYTHON`` to an environment with one
+(see :mod:`devtools.hass_runner`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shutil
 import sys
 import tempfile
@@ -16,6 +19,7 @@ from pathlib import Path
 
 import aiohttp
 from playwright.async_api import Page, ViewportSize, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from devtools.emulator import DashScopeEmulator, EmulatorConfig
 from devtools.hass_runner import ROOT, Hass, HassApi, free_port, write_config
@@ -32,7 +36,22 @@ async def _login(page: Page, url: str) -> None:
     await page.locator("input[name=password]").fill(PASSWORD)
     await page.locator("input[name=password]").press("Enter")
     await page.wait_for_url(f"{url}/**", timeout=60_000)
-    await page.wait_for_selector("home-assistant", timeout=60_000)
+    # Newer frontends keep the root element itself hidden; wait for it to exist.
+    await page.wait_for_selector("home-assistant", state="attached", timeout=60_000)
+    await page.wait_for_timeout(2000)
+
+
+async def _integrations(page: Page, url: str, out: Path) -> None:
+    """The integrations page: the brand icon (served by Home Assistant 2026.3+)."""
+    await page.goto(f"{url}/config/integrations/dashboard")
+    # Home Assistant 2026.11 asks to confirm HTTP settings that came from YAML.
+    confirm = page.get_by_role("button", name="Confirm")
+    with contextlib.suppress(PlaywrightTimeoutError):
+        await confirm.click(timeout=5000)
+    card = page.get_by_text("CosyVoice (Alibaba Cloud DashScope)").first
+    await card.wait_for(timeout=60_000)
+    await page.wait_for_timeout(2000)  # the icons load after the cards
+    await page.screenshot(path=out / "integrations.png")
 
 
 async def _config_flow(page: Page, url: str, out: Path) -> None:
@@ -45,9 +64,12 @@ async def _config_flow(page: Page, url: str, out: Path) -> None:
 
 async def _voice_picker(page: Page, url: str, engine_name: str, out: Path) -> None:
     await page.goto(f"{url}/media-browser/browser")
-    await page.get_by_text("Text-to-speech", exact=True).first.click(timeout=60_000)
+    # Newer frontends also keep the names in hidden tooltips: click the visible one.
+    tts = page.get_by_text("Text-to-speech", exact=True).filter(visible=True)
+    await tts.first.click(timeout=60_000)
     # The media browser lists engines by their entity name.
-    await page.get_by_text(engine_name, exact=True).first.click(timeout=60_000)
+    engine = page.get_by_text(engine_name, exact=True).filter(visible=True)
+    await engine.first.click(timeout=60_000)
     voice = page.get_by_label("Voice").first
     await voice.wait_for(timeout=60_000)
     await voice.click()
@@ -80,8 +102,9 @@ async def run(out: Path, config_dir: Path, chromium: str) -> None:
                     )
                     page = await browser.new_page(viewport=VIEWPORT)
                     await _login(page, hass.url)
+                    await _integrations(page, hass.url, out)
                     await _config_flow(page, hass.url, out)
-                    await _voice_picker(page, hass.url, "Speech", out)
+                    await _voice_picker(page, hass.url, "CosyVoice", out)
                     await browser.close()
             finally:
                 await hass.stop()

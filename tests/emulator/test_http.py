@@ -20,6 +20,7 @@ import aiohttp
 import dashscope
 import pytest
 from dashscope.audio.http_tts import HttpSpeechSynthesizer
+from multidict import CIMultiDictProxy
 from websockets.exceptions import InvalidStatus
 
 from devtools.emulator import DashScopeEmulator, EmulatorConfig, Fault
@@ -62,10 +63,10 @@ def _body(
 
 @dataclass
 class Answer:
-    """One HTTP answer, read whole."""
+    """One HTTP answer, read whole; header names are looked up case-insensitively."""
 
     status: int
-    headers: dict[str, str]
+    headers: CIMultiDictProxy[str]
     raw: bytes
 
     @property
@@ -99,7 +100,7 @@ class SseEvent:
 
 @dataclass
 class SseStream:
-    headers: dict[str, str]
+    headers: CIMultiDictProxy[str]
     events: list[SseEvent] = field(default_factory=list)
 
     @property
@@ -171,9 +172,7 @@ class Http:
         async with self.session.post(
             self.base + path, data=data, headers=all_headers
         ) as response:
-            return Answer(
-                response.status, dict(response.headers), await response.read()
-            )
+            return Answer(response.status, response.headers, await response.read())
 
     async def synthesize(self, body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         answer = await self.post(body, **kwargs)
@@ -188,9 +187,7 @@ class Http:
 
     async def get(self, url: str) -> Answer:
         async with self.session.get(url) as response:
-            return Answer(
-                response.status, dict(response.headers), await response.read()
-            )
+            return Answer(response.status, response.headers, await response.read())
 
     async def download(self, url: str, fmt: str = "pcm") -> bytes:
         answer = await self.get(url)

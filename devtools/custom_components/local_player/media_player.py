@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components import media_source
-from homeassistant.components.media_player import (
-    MediaPlayerEntity,
+from homeassistant.components.media_player import MediaPlayerEntity
+from homeassistant.components.media_player.browse_media import (
+    async_process_play_media_url,
+)
+from homeassistant.components.media_player.const import (
     MediaPlayerEntityFeature,
     MediaPlayerState,
-    async_process_play_media_url,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
@@ -21,19 +23,22 @@ async def async_setup_platform(
     async_add_entities: AddEntitiesCallback,
     discovery_info: Any = None,
 ) -> None:
-    """Add the one recording player."""
-    async_add_entities([RecordingPlayer()])
+    """Add one recording player, named by the ``name`` of its configuration."""
+    async_add_entities([RecordingPlayer(str(config.get("name", "Local player")))])
 
 
 class RecordingPlayer(MediaPlayerEntity):
     """Keeps the media id and the resolved URL of the last play request."""
 
-    _attr_name = "E2E recorder"
-    _attr_unique_id = "e2e_recorder"
     _attr_state = MediaPlayerState.IDLE
     _attr_supported_features = (
         MediaPlayerEntityFeature.PLAY_MEDIA | MediaPlayerEntityFeature.MEDIA_ANNOUNCE
     )
+
+    def __init__(self, name: str) -> None:
+        """A player with this name (and an id made from it)."""
+        self._attr_name = name
+        self._attr_unique_id = f"local_player_{name.casefold().replace(' ', '_')}"
 
     async def async_play_media(
         self, media_type: str, media_id: str, **kwargs: Any

@@ -1,1 +1,0 @@
-"""A media player for the end-to-end test: it records what it is asked to play."""
