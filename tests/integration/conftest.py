@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,36 @@ from tests.conftest import TEST_API_KEY
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/cosyvoice."""
+
+
+# What Home Assistant says of every custom integration, and how it reports the setup
+# outcomes that tests cause on purpose (a rejected key, an unreachable service).
+EXPECTED_NOTICES = (
+    "We found a custom integration cosyvoice which has not been tested",
+    "for cosyvoice integration could not authenticate",
+    "for cosyvoice integration not ready yet",
+    "for cosyvoice: The saved configuration is invalid",
+)
+
+
+@pytest.fixture(autouse=True)
+def home_assistant_has_no_complaint(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test in which Home Assistant warns about this integration.
+
+    Its usage reports (deprecations such as "has an update listener and should use
+    it for scheduling a reload", breaking in 2026.12) name the integration at WARNING
+    or above. Our own loggers are left out: what they say is part of the tests.
+    """
+    yield
+    complaints = [
+        record.getMessage()
+        for record in caplog.get_records("call")
+        if record.levelno >= logging.WARNING
+        and not record.name.startswith("custom_components.cosyvoice")
+        and "cosyvoice" in record.getMessage().lower()
+        and not any(notice in record.getMessage() for notice in EXPECTED_NOTICES)
+    ]
+    assert not complaints, complaints
 
 
 @pytest.fixture(autouse=True)
