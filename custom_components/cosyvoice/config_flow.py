@@ -69,6 +69,8 @@ from .runtime import async_check_credentials, endpoint_from_data, option, where
 _LOGGER = logging.getLogger(__name__)
 
 _URL_FIELDS = (CONF_WS_URL, CONF_HTTP_URL)
+# Errors about the key, shown on the form that asks for it (not on the URLs' page).
+_KEY_ERRORS = frozenset({"invalid_auth", "account_error"})
 # Fields a normal user is not asked about: the form keeps them in a collapsed section.
 SECTION_ADVANCED = "advanced"
 
@@ -174,6 +176,8 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
         """Nothing entered yet."""
         self._data: dict[str, Any] = {}
         """Credentials waiting for the custom endpoint step."""
+        self._endpoint: dict[str, Any] = {}
+        """URLs entered before the key was refused, suggested again."""
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -187,15 +191,8 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
                 return await self.async_step_endpoint()
             if not (errors := await self._async_check_new(data)):
                 return self.async_create_entry(title=_title(data), data=data)
-        return self.async_show_form(
-            step_id="user",
-            data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema(key_required=True),
-                {k: v for k, v in (user_input or {}).items() if k != CONF_API_KEY}
-                or {CONF_REGION: REGION_CN, SECTION_ADVANCED: {}},
-            ),
-            errors=errors,
-        )
+            self._data = data
+        return self._async_show_credentials("user", self._data, errors)
 
     async def async_step_endpoint(
         self, user_input: dict[str, Any] | None = None
@@ -206,10 +203,27 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
             data = _with_endpoint(self._data, user_input)
             if not (errors := await self._async_check_new(data)):
                 return self.async_create_entry(title=_title(data), data=data)
+            if errors.get("base") in _KEY_ERRORS:
+                self._endpoint = user_input
+                return self._async_show_credentials("user", self._data, errors)
         return self.async_show_form(
             step_id="endpoint",
             data_schema=self.add_suggested_values_to_schema(
-                _endpoint_schema(), user_input or {}
+                _endpoint_schema(), user_input or self._endpoint
+            ),
+            errors=errors,
+        )
+
+    @callback
+    def _async_show_credentials(
+        self, step_id: str, data: Mapping[str, Any], errors: dict[str, str]
+    ) -> ConfigFlowResult:
+        """The key and region form, showing what was entered (never the key)."""
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                _credentials_schema(key_required=step_id == "user"),
+                _credentials_values(data or {CONF_REGION: REGION_CN}),
             ),
             errors=errors,
         )
@@ -265,15 +279,9 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
                 return await self.async_step_reconfigure_endpoint()
             if not (errors := await self._async_check_change(entry, data)):
                 return self._async_save_reconfigured(entry, data)
-        return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema(key_required=False),
-                _credentials_values(
-                    entry.data if user_input is None else _credentials(user_input, "")
-                ),
-            ),
-            errors=errors,
+            self._data = data
+        return self._async_show_credentials(
+            "reconfigure", self._data or entry.data, errors
         )
 
     async def async_step_reconfigure_endpoint(
@@ -286,11 +294,14 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
             data = _with_endpoint(self._data, user_input)
             if not (errors := await self._async_check_change(entry, data)):
                 return self._async_save_reconfigured(entry, data)
+            if errors.get("base") in _KEY_ERRORS:
+                self._endpoint = user_input
+                return self._async_show_credentials("reconfigure", self._data, errors)
         current = {k: entry.data[k] for k in _URL_FIELDS if entry.data.get(k)}
         return self.async_show_form(
             step_id="reconfigure_endpoint",
             data_schema=self.add_suggested_values_to_schema(
-                _endpoint_schema(), user_input or current
+                _endpoint_schema(), user_input or self._endpoint or current
             ),
             errors=errors,
         )

@@ -212,6 +212,31 @@ async def test_custom_endpoint_has_a_step_of_its_own(
     assert result["title"] == f"CosyVoice ({emulator.ws_url.split('/')[2]})"
 
 
+async def test_a_refused_key_is_asked_for_again_then_the_urls_are_kept(
+    hass: HomeAssistant, emulator: DashScopeEmulator
+) -> None:
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _credentials("custom", key="sk-wrong")
+    )
+    urls = {CONF_WS_URL: emulator.ws_url, CONF_HTTP_URL: emulator.http_url}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], urls)
+    # The key is wrong: the form with the key says so, the region still chosen.
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert _fields(result)[CONF_REGION].description == {"suggested_value": "custom"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _credentials("custom")
+    )
+    assert result["step_id"] == "endpoint"
+    fields = _fields(result)
+    assert fields[CONF_WS_URL].description == {"suggested_value": emulator.ws_url}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], urls)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == entry_data(emulator)
+
+
 async def test_unreachable_server_is_cannot_connect(
     hass: HomeAssistant, emulator: DashScopeEmulator
 ) -> None:
@@ -419,6 +444,35 @@ async def test_reconfigure_to_a_region_with_a_new_key(
     assert entry.data == {CONF_API_KEY: OTHER_KEY, CONF_REGION: "intl"}
     assert entry.title == "CosyVoice International (Singapore)"
     assert entry.unique_id == _unique_id(entry.data)
+
+
+async def test_reconfigure_a_refused_key_on_a_custom_endpoint(
+    hass: HomeAssistant, emulator: DashScopeEmulator, loaded_entry: MockConfigEntry
+) -> None:
+    data = dict(loaded_entry.data)
+    result = await loaded_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _credentials("custom", key="sk-wrong")
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_WS_URL: emulator.ws_url}
+    )
+    assert result["step_id"] == "reconfigure"
+    assert result["errors"] == {"base": "invalid_auth"}
+    # A blank key now keeps the working one; the URL entered before is suggested.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_REGION: "custom", ADVANCED: {}}
+    )
+    assert result["step_id"] == "reconfigure_endpoint"
+    fields = _fields(result)
+    assert fields[CONF_WS_URL].description == {"suggested_value": emulator.ws_url}
+    assert fields[CONF_HTTP_URL].description is None
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_WS_URL: emulator.ws_url, CONF_HTTP_URL: emulator.http_url},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert loaded_entry.data == data
 
 
 @pytest.mark.usefixtures("regions_on_emulator")
