@@ -170,7 +170,10 @@ def hass_python() -> str:
     from its own environment (with the matching frontend), e.g. one too new for the
     newest test plugin.
     """
-    return os.environ.get("COSYVOICE_HASS_PYTHON") or sys.executable
+    # Absolute (hass starts in its configuration folder), and not resolved: a venv's
+    # python is a symbolic link that must stay one to find the venv.
+    python = os.environ.get("COSYVOICE_HASS_PYTHON") or sys.executable
+    return str(Path(python).absolute())
 
 
 def hass_python_is_new_enough(required: tuple[int, ...]) -> bool:

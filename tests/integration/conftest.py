@@ -46,14 +46,15 @@ def home_assistant_has_no_complaint(caplog: pytest.LogCaptureFixture) -> Iterato
 
     Its usage reports (deprecations such as "has an update listener and should use
     it for scheduling a reload", breaking in 2026.12) name the integration at WARNING
-    or above. Our own loggers are left out: what they say is part of the tests.
+    or above. Only Home Assistant's loggers count: what ours say is part of the tests,
+    and asyncio's debug notes on slow steps (a busy machine) name no fault of ours.
     """
     yield
     complaints = [
         record.getMessage()
         for record in caplog.get_records("call")
         if record.levelno >= logging.WARNING
-        and not record.name.startswith("custom_components.cosyvoice")
+        and record.name.startswith("homeassistant")
         and "cosyvoice" in record.getMessage().lower()
         and not any(notice in record.getMessage() for notice in EXPECTED_NOTICES)
     ]
