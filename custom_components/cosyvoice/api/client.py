@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import platform
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -16,13 +15,15 @@ import aiohttp
 from .audio import EXTENSIONS, AudioFormat, WavHeaderStripper
 from .connection import Connection, Timeouts, open_connection
 from .endpoints import Endpoint
-from .errors import ConnectionDroppedError, CosyVoiceError, InvalidOptionError
+from .errors import InvalidOptionError
 from .http import HttpResponse, HttpSynthesizer
 from .options import SynthesisOptions
 from .planning import RequestPlan, plan_request
 from .pool import ConnectionPool, PoolSettings
+from .request_record import RequestRecord
 from .retry import RetryPolicy
 from .router import Route, RoutingSettings, choose_route
+from .runner import TaskRunner
 from .stats import ClientStats
 from .task import SynthesisTask, TaskState
 from .text_stream import (
@@ -31,8 +32,6 @@ from .text_stream import (
     read_whole_or_first,
     stream_text_audio,
 )
-
-_LOGGER = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
 
@@ -95,6 +94,7 @@ class CosyVoiceClient:
         self.retry = retry or RetryPolicy()
         self.stats = ClientStats()
         self._pool = ConnectionPool(self.connect, pool or PoolSettings(), self.stats)
+        self._runner = TaskRunner(self._pool, self.retry, self.timeouts, self.stats)
         self.routing = routing or RoutingSettings()
         self.user_agent = (
             f"ha-cosyvoice/{VERSION} aiohttp/{aiohttp.__version__} "
@@ -162,25 +162,24 @@ class CosyVoiceClient:
         (the caller's text and audio are already flowing). Leaving the block before
         the task finished closes its connection.
         """
-        request = _Request(self.stats)
+        record = RequestRecord(self.stats)
         try:
-            task = await self._start_task(options, request)
+            task = await self._runner.start(options, record)
         except BaseException as err:
-            request.failed(err)
+            record.failed(err)
             raise
         try:
             yield task
         except BaseException as err:
-            request.failed(err)
+            record.failed(err)
             raise
         finally:
-            self._end_task(task)
-            await task.close_if_unfinished()
+            await self._runner.end(task)
         if task.state is TaskState.FINISHED:
-            request.add_task(task)
-            request.succeeded()
+            record.add_task(task)
+            record.succeeded()
         else:
-            request.abandoned()
+            record.abandoned()
 
     async def stream(
         self, text: str, options: SynthesisOptions
@@ -195,26 +194,25 @@ class CosyVoiceClient:
         """
         plan = plan_request(text, options)
         route = self.route_for(plan)
-        request = _Request(self.stats)
+        record = RequestRecord(self.stats)
         try:
             if route == "http":
-                async with aclosing(self._http_stream(plan, request)) as http_chunks:
-                    async for data in http_chunks:
-                        yield data
-                request.succeeded()
-                return
-            for index, pieces in enumerate(plan.tasks):
+                attempts = [partial(self._http_chunks, plan, record)]
+            else:
+                attempts = [
+                    partial(self._runner.task_audio, pieces, plan.options, record)
+                    for pieces in plan.tasks
+                ]
+            for index, attempt in enumerate(attempts):
                 joiner = _joiner(plan.options, index)
-                async with aclosing(
-                    self._attempts(pieces, plan.options, request, restartable=False)
-                ) as chunks:
+                async with aclosing(self._runner.streamed(attempt, record)) as chunks:
                     async for chunk in chunks:
-                        if chunk is not None and (audio := joiner(chunk)):
+                        if audio := joiner(chunk):
                             yield audio
         except BaseException as err:
-            request.failed(err)
+            record.failed(err)
             raise
-        request.succeeded()
+        record.succeeded()
 
     async def stream_text(
         self,
@@ -234,38 +232,14 @@ class CosyVoiceClient:
         pump = TextPump(text)
         try:
             first, whole = await read_whole_or_first(pump, settings)
-            if whole:
-                async with aclosing(self.stream(first, options)) as chunks:
-                    async for chunk in chunks:
-                        yield chunk
-                return
-            request = _Request(self.stats)
-
-            async def start() -> SynthesisTask:
-                return await self._start_task(options, request)
-
-            async def end(task: SynthesisTask) -> None:
-                self._end_task(task)
-                await task.close_if_unfinished()
-                if task.state is TaskState.FINISHED:
-                    request.add_task(task)
-
-            joiners: dict[int, Callable[[bytes], bytes]] = {}
-            try:
-                async with aclosing(
-                    stream_text_audio(pump, first, settings, start, end)
-                ) as audio:
-                    async for index, chunk in audio:
-                        if index not in joiners:
-                            joiners[index] = _joiner(options, index)
-                        if data := joiners[index](chunk):
-                            if request.first_audio_at is None:
-                                request.first_audio_at = time.monotonic()
-                            yield data
-            except BaseException as err:
-                request.failed(err)
-                raise
-            request.succeeded()
+            chunks = (
+                self.stream(first, options)
+                if whole
+                else self._duplex(pump, first, options, settings)
+            )
+            async with aclosing(chunks):
+                async for chunk in chunks:
+                    yield chunk
         finally:
             await pump.close()
 
@@ -277,37 +251,34 @@ class CosyVoiceClient:
         """
         plan = plan_request(text, options)
         route = self.route_for(plan)
-        request = _Request(self.stats)
-        audio = bytearray()
+        record = RequestRecord(self.stats)
         try:
             if route == "http":
-                audio += await self._http_download(plan, request)
-            for index, pieces in enumerate(plan.tasks if route == "websocket" else []):
-                joiner = _joiner(plan.options, index)
-                parts: list[bytes] = []
-                async with aclosing(
-                    self._attempts(pieces, plan.options, request, restartable=True)
-                ) as chunks:
-                    async for chunk in chunks:
-                        if chunk is None:
-                            parts.clear()
-                            joiner = _joiner(plan.options, index)
-                        else:
-                            parts.append(joiner(chunk))
-                audio += b"".join(parts)
+                audio = await self._runner.whole(
+                    partial(self._http_file, plan, record), record
+                )
+            else:
+                files = [
+                    await self._runner.whole(
+                        partial(self._task_file, pieces, plan.options, index, record),
+                        record,
+                    )
+                    for index, pieces in enumerate(plan.tasks)
+                ]
+                audio = b"".join(files)
         except BaseException as err:
-            request.failed(err)
+            record.failed(err)
             raise
-        request.succeeded()
+        record.succeeded()
         return SynthesisResult(
-            audio=bytes(audio),
+            audio=audio,
             format=options.format,
             sample_rate=options.sample_rate,
-            characters=request.characters,
-            first_audio_latency=request.first_audio_latency(),
-            total_time=time.monotonic() - request.began,
-            task_id=request.last_id or "",
-            request_uuid=request.request_uuid,
+            characters=record.characters,
+            first_audio_latency=record.first_audio_latency(),
+            total_time=time.monotonic() - record.began,
+            task_id=record.last_id or "",
+            request_uuid=record.request_uuid,
             route=route,
         )
 
@@ -320,214 +291,68 @@ class CosyVoiceClient:
             warm_connection=self._pool.idle_connections > 0,
         )
 
-    async def _http_stream(
-        self, plan: RequestPlan, request: _Request
+    async def _duplex(
+        self,
+        pump: TextPump,
+        first: str,
+        options: SynthesisOptions,
+        settings: StreamingSettings,
     ) -> AsyncGenerator[bytes]:
-        """SSE audio of a short text, retried until the first chunk is out."""
-        assert self._http is not None
-        text = plan.tasks[0][0]
-        while True:
-            response = HttpResponse()
-            delivered = False
-            try:
-                async for chunk in self._http.stream(text, plan.options, response):
-                    if not delivered:
-                        request.first_audio_at = time.monotonic()
-                    delivered = True
-                    yield chunk
-            except CosyVoiceError as err:
-                if delivered or not await self._may_retry(err, request, None):
-                    raise
-                continue
-            request.add_http(response)
-            return
+        """Text still arriving, into duplex tasks; their audio, joined, out."""
+        record = RequestRecord(self.stats)
 
-    async def _http_download(self, plan: RequestPlan, request: _Request) -> bytes:
-        """The whole audio of a short text from the non-streaming HTTP mode."""
-        assert self._http is not None
-        text = plan.tasks[0][0]
-        while True:
-            response = HttpResponse()
-            try:
-                audio = await self._http.download(text, plan.options, response)
-            except CosyVoiceError as err:
-                if not await self._may_retry(err, request, None):
-                    raise
-                continue
-            request.first_audio_at = time.monotonic()
-            request.add_http(response)
-            return audio
+        async def end(task: SynthesisTask) -> None:
+            await self._runner.end(task)
+            if task.state is TaskState.FINISHED:
+                record.add_task(task)
 
-    async def _attempts(
+        start = partial(self._runner.start, options, record)
+        joiners: dict[int, Callable[[bytes], bytes]] = {}
+        try:
+            async with aclosing(
+                stream_text_audio(pump, first, settings, start, end)
+            ) as audio:
+                async for index, chunk in audio:
+                    joiner = joiners.setdefault(index, _joiner(options, index))
+                    if data := joiner(chunk):
+                        record.audio_started()
+                        yield data
+        except BaseException as err:
+            record.failed(err)
+            raise
+        record.succeeded()
+
+    async def _task_file(
         self,
         pieces: list[str],
         options: SynthesisOptions,
-        request: _Request,
-        *,
-        restartable: bool,
-    ) -> AsyncGenerator[bytes | None]:
-        """Audio of one task's text pieces, attempt after attempt as policy allows.
+        index: int,
+        record: RequestRecord,
+    ) -> bytes:
+        """One attempt at the whole audio of one task of a request."""
+        joiner = _joiner(options, index)
+        async with aclosing(self._runner.task_audio(pieces, options, record)) as chunks:
+            return b"".join([joiner(chunk) async for chunk in chunks])
 
-        A ``None`` tells a ``restartable`` consumer to drop what it got of this task
-        so far: the next attempt starts its audio over. The finished task is added to
-        the request's record.
-        """
-        while True:
-            task = await self._start_task(options, request)
-            restart = False
-            try:
-                for piece in pieces:
-                    await task.send_text(piece)
-                await task.finish()
-                async for chunk in task:
-                    yield chunk
-            except CosyVoiceError as err:
-                delivered = task.audio_bytes > 0
-                if (
-                    delivered
-                    and restartable
-                    and isinstance(err, ConnectionDroppedError)
-                ):
-                    err.retryable = True
-                elif delivered:
-                    raise
-                if not await self._may_retry(err, request, task):
-                    raise
-                restart = True
-            finally:
-                self._end_task(task)
-                await task.close_if_unfinished()
-            if not restart:
-                request.add_task(task)
-                return
-            if task.audio_bytes:
-                yield None
+    async def _http_chunks(
+        self, plan: RequestPlan, record: RequestRecord
+    ) -> AsyncGenerator[bytes]:
+        """One attempt at the SSE audio of a short text."""
+        assert self._http is not None
+        response = HttpResponse()
+        async for chunk in self._http.stream(plan.tasks[0][0], plan.options, response):
+            record.audio_started()
+            yield chunk
+        record.add_http(response)
 
-    async def _start_task(
-        self, options: SynthesisOptions, request: _Request
-    ) -> SynthesisTask:
-        """Get a connection and start a task on it, retrying transient failures."""
-        while True:
-            try:
-                connection, reused = await self._pool.acquire()
-            except CosyVoiceError as err:
-                if await self._may_retry(err, request, None):
-                    continue
-                raise
-            task = SynthesisTask(connection, options, timeouts=self.timeouts)
-            task.reused_connection = reused
-            try:
-                await task.start()
-            except BaseException as err:
-                self._end_task(task)
-                await task.close_if_unfinished()
-                if isinstance(err, CosyVoiceError) and await self._may_retry(
-                    err, request, task
-                ):
-                    continue
-                raise
-            return task
-
-    async def _may_retry(
-        self, error: CosyVoiceError, request: _Request, task: SynthesisTask | None
-    ) -> bool:
-        """Decide on another attempt, and wait out its backoff."""
-        if (
-            task is not None
-            and task.reused_connection
-            and isinstance(error, ConnectionDroppedError)
-            and task.audio_bytes == 0
-        ):
-            # A pooled socket the service had already closed: not a real failure.
-            _LOGGER.debug("Reused connection was dead (%s); trying another", error)
-            return True
-        request.failures += 1
-        elapsed = time.monotonic() - request.began
-        if self._pool.closed or not self.retry.should_retry(
-            error, request.failures, elapsed
-        ):
-            return False
-        delay = self.retry.delay(request.failures)
-        _LOGGER.debug(
-            "Retrying after %s in %.2f s (attempt %d of %d)",
-            error,
-            delay,
-            request.failures + 1,
-            self.retry.attempts,
-        )
-        self.stats.retries += 1
-        await asyncio.sleep(delay)
-        return True
-
-    def _end_task(self, task: SynthesisTask) -> None:
-        """Give the task's connection back to the pool (which drops it if unfit)."""
-        if task.state is not TaskState.FINISHED:
-            task.connection.broken = True
-        self._pool.release(task.connection)
-
-
-class _Request:
-    """Bookkeeping of one caller request across its tasks and attempts."""
-
-    def __init__(self, stats: ClientStats) -> None:
-        self.stats = stats
-        self.began = time.monotonic()
-        self.failures = 0
-        self.characters = 0
-        self.first_audio_at: float | None = None
-        self.last_id: str | None = None
-        self.request_uuid: str | None = None
-        self._recorded = False
-        stats.requests += 1
-
-    def add_task(self, task: SynthesisTask) -> None:
-        """A WebSocket task of this request finished."""
-        self.characters += task.characters or 0
-        if self.first_audio_at is None:
-            self.first_audio_at = task.first_audio_at
-        self.last_id, self.request_uuid = task.task_id, task.request_uuid
-
-    def add_http(self, response: HttpResponse) -> None:
-        """An HTTP request of this request finished."""
-        self.characters += response.characters or 0
-        self.last_id = response.request_id
-
-    def first_audio_latency(self) -> float | None:
-        if self.first_audio_at is None:
-            return None
-        return self.first_audio_at - self.began
-
-    def succeeded(self) -> None:
-        """Count the request as a success."""
-        if not self._recorded:
-            self._recorded = True
-            self.stats.successes += 1
-            self.stats.billed_characters += self.characters
-            latency = self.first_audio_latency()
-            if latency is not None:
-                self.stats.first_audio.append(latency)
-            self.stats.total_time.append(time.monotonic() - self.began)
-            self.stats.changed()
-
-    def abandoned(self) -> None:
-        """The caller left a duplex task before it finished."""
-        if not self._recorded:
-            self._recorded = True
-            self.stats.failures["Abandoned"] += 1
-            self.stats.changed()
-
-    def failed(self, error: BaseException) -> None:
-        if self._recorded:
-            return
-        self._recorded = True
-        kind = type(error).__name__
-        if isinstance(error, CosyVoiceError):
-            self.stats.record_error(kind, error)
-        elif not isinstance(error, (GeneratorExit, asyncio.CancelledError)):
-            self.stats.failures[kind] += 1
-        else:
-            self.stats.failures["Cancelled"] += 1
-        self.stats.changed()
+    async def _http_file(self, plan: RequestPlan, record: RequestRecord) -> bytes:
+        """One attempt at the whole audio of a short text from the HTTP API."""
+        assert self._http is not None
+        response = HttpResponse()
+        audio = await self._http.download(plan.tasks[0][0], plan.options, response)
+        record.audio_started()
+        record.add_http(response)
+        return audio
 
 
 def _joiner(options: SynthesisOptions, task_index: int) -> Callable[[bytes], bytes]:

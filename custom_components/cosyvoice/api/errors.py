@@ -11,6 +11,8 @@ class CosyVoiceError(Exception):
 
     retryable: bool = False
     """A fresh attempt may succeed (network, throttling, server trouble)."""
+    after_audio: bool = False
+    """The failing task had already made audio (set by the task that failed)."""
 
     def __init__(
         self,
@@ -102,11 +104,18 @@ class ConnectionDroppedError(CosyVoiceError):
     make the listener hear the start of the message twice.
     """
 
-    def __init__(self, message: str, *, audio_delivered: bool) -> None:
-        """Record whether the caller already received audio."""
+    def __init__(
+        self, message: str, *, audio_delivered: bool, stale_connection: bool = False
+    ) -> None:
+        """Record whether audio had come, and whether a pooled socket was found dead.
+
+        ``stale_connection``: a connection kept from earlier tasks, closed by the
+        service while idle, failed before any audio. That is no failure of the request.
+        """
         super().__init__(message)
-        self.audio_delivered = audio_delivered
+        self.audio_delivered = self.after_audio = audio_delivered
         self.retryable = not audio_delivered
+        self.stale_connection = stale_connection
 
 
 # --- The client itself ------------------------------------------------------------------

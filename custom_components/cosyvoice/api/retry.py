@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import CosyVoiceError
+from .errors import ConnectionDroppedError, CosyVoiceError
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +31,33 @@ class RetryPolicy:
         return cap * rand()
 
     def should_retry(
-        self, error: CosyVoiceError, failures: int, elapsed: float
+        self,
+        error: CosyVoiceError,
+        failures: int,
+        elapsed: float,
+        *,
+        restartable: bool = False,
     ) -> bool:
-        """Whether another attempt may follow this error."""
-        return error.retryable and failures < self.attempts and elapsed < self.deadline
+        """Whether another attempt may follow this error (see :func:`worth_retrying`)."""
+        return (
+            worth_retrying(error, restartable=restartable)
+            and failures < self.attempts
+            and elapsed < self.deadline
+        )
+
+
+def worth_retrying(error: CosyVoiceError, *, restartable: bool = False) -> bool:
+    """The one rule of what is tried again.
+
+    Before any audio, the error's kind decides (:attr:`CosyVoiceError.retryable`).
+    After audio, a listener must never hear the start twice, so nothing is retried;
+    except that a caller who gets the whole file at the end (``restartable``) has
+    heard nothing yet, and a lost connection is then tried again from the start. A
+    task the service itself failed after speaking part of it is not.
+    """
+    if error.after_audio:
+        return restartable and isinstance(error, ConnectionDroppedError)
+    return error.retryable
 
 
 NO_RETRY = RetryPolicy(attempts=1)

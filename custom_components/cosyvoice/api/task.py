@@ -50,6 +50,7 @@ class SynthesisTask:
         *,
         timeouts: Timeouts,
         task_id: str | None = None,
+        reused_connection: bool = False,
     ) -> None:
         """Prepare a task; nothing is sent until :meth:`start`."""
         self.connection = connection
@@ -67,8 +68,8 @@ class SynthesisTask:
         self._timeouts = timeouts
         self._error: CosyVoiceError | None = None
         self._finish_sent_at = 0.0
-        self.reused_connection = False
-        """The connection had carried earlier tasks (set by the client)."""
+        self.reused_connection = reused_connection
+        """The connection had carried earlier tasks."""
 
     @property
     def done(self) -> bool:
@@ -250,6 +251,7 @@ class SynthesisTask:
             ConnectionDroppedError(
                 f"connection to DashScope lost during task {self.task_id} ({detail})",
                 audio_delivered=self.audio_bytes > 0,
+                stale_connection=self.reused_connection and self.audio_bytes == 0,
             )
         )
 
@@ -258,6 +260,7 @@ class SynthesisTask:
         self.connection.broken = True
         if error.request_id is None:
             error.request_id = self.task_id
+        error.after_audio = error.after_audio or self.audio_bytes > 0
         self._error = error
         _LOGGER.debug("Task %s failed: %s", self.task_id, error)
         return error

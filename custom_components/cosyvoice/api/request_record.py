@@ -1,0 +1,84 @@
+"""What one caller request did, across its tasks and attempts: the client's statistics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from .errors import CosyVoiceError
+from .http import HttpResponse
+from .stats import ClientStats
+from .task import SynthesisTask
+
+
+class RequestRecord:
+    """Timings, billed characters and the outcome of one request, counted once."""
+
+    def __init__(self, stats: ClientStats) -> None:
+        """Start the clock and count the request."""
+        self.stats = stats
+        self.began = time.monotonic()
+        self.failures = 0
+        """Failed attempts so far (the retry budget reads it)."""
+        self.characters = 0
+        self.first_audio_at: float | None = None
+        self.last_id: str | None = None
+        self.request_uuid: str | None = None
+        self._recorded = False
+        stats.requests += 1
+
+    def audio_started(self) -> None:
+        """The caller got its first audio now (if it had none before)."""
+        if self.first_audio_at is None:
+            self.first_audio_at = time.monotonic()
+
+    def add_task(self, task: SynthesisTask) -> None:
+        """A WebSocket task of this request finished."""
+        self.characters += task.characters or 0
+        if self.first_audio_at is None:
+            self.first_audio_at = task.first_audio_at
+        self.last_id, self.request_uuid = task.task_id, task.request_uuid
+
+    def add_http(self, response: HttpResponse) -> None:
+        """An HTTP request of this request finished."""
+        self.characters += response.characters or 0
+        self.last_id = response.request_id
+
+    def first_audio_latency(self) -> float | None:
+        """Seconds from the request to its first audio, if any came."""
+        if self.first_audio_at is None:
+            return None
+        return self.first_audio_at - self.began
+
+    def succeeded(self) -> None:
+        """Count the request as a success."""
+        if not self._recorded:
+            self._recorded = True
+            self.stats.successes += 1
+            self.stats.billed_characters += self.characters
+            latency = self.first_audio_latency()
+            if latency is not None:
+                self.stats.first_audio.append(latency)
+            self.stats.total_time.append(time.monotonic() - self.began)
+            self.stats.changed()
+
+    def abandoned(self) -> None:
+        """The caller left a duplex task before it finished."""
+        if not self._recorded:
+            self._recorded = True
+            self.stats.failures["Abandoned"] += 1
+            self.stats.changed()
+
+    def failed(self, error: BaseException) -> None:
+        """Count the request as failed, by the kind of error."""
+        if self._recorded:
+            return
+        self._recorded = True
+        kind = type(error).__name__
+        if isinstance(error, CosyVoiceError):
+            self.stats.record_error(kind, error)
+        elif not isinstance(error, (GeneratorExit, asyncio.CancelledError)):
+            self.stats.failures[kind] += 1
+        else:
+            self.stats.failures["Cancelled"] += 1
+        self.stats.changed()

@@ -1,0 +1,151 @@
+"""Tasks on pooled connections: started, retried and torn down in one place.
+
+Every path of the client (WebSocket or HTTP, streamed or whole) goes through these
+few loops, so when to try again (:func:`.retry.worth_retrying`) and how a task gives
+its connection back are written once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
+
+from .connection import Timeouts
+from .errors import ConnectionDroppedError, CosyVoiceError
+from .options import SynthesisOptions
+from .pool import ConnectionPool
+from .request_record import RequestRecord
+from .retry import RetryPolicy
+from .stats import ClientStats
+from .task import SynthesisTask, TaskState
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class TaskRunner:
+    """Starts tasks on the pool, retries what may be retried, and ends every task."""
+
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        retry: RetryPolicy,
+        timeouts: Timeouts,
+        stats: ClientStats,
+    ) -> None:
+        """Work with this pool, retry policy and timeouts; count retries in stats."""
+        self._pool = pool
+        self._retry = retry
+        self._timeouts = timeouts
+        self._stats = stats
+
+    async def start(
+        self, options: SynthesisOptions, record: RequestRecord
+    ) -> SynthesisTask:
+        """Get a connection and start a task on it, retrying transient failures."""
+        while True:
+            try:
+                connection, reused = await self._pool.acquire()
+            except CosyVoiceError as err:
+                if await self.may_retry(err, record):
+                    continue
+                raise
+            task = SynthesisTask(
+                connection, options, timeouts=self._timeouts, reused_connection=reused
+            )
+            try:
+                await task.start()
+            except BaseException as err:
+                await self.end(task)
+                if isinstance(err, CosyVoiceError) and await self.may_retry(
+                    err, record
+                ):
+                    continue
+                raise
+            return task
+
+    async def end(self, task: SynthesisTask) -> None:
+        """Give the task's connection back, and close it if the task did not finish.
+
+        The pool drops a connection whose task did not finish.
+        """
+        if task.state is not TaskState.FINISHED:
+            task.connection.broken = True
+        self._pool.release(task.connection)
+        await task.close_if_unfinished()
+
+    async def task_audio(
+        self, pieces: list[str], options: SynthesisOptions, record: RequestRecord
+    ) -> AsyncGenerator[bytes]:
+        """One attempt: a task for these text pieces, its audio as it comes."""
+        task = await self.start(options, record)
+        try:
+            for piece in pieces:
+                await task.send_text(piece)
+            await task.finish()
+            async for chunk in task:
+                yield chunk
+        finally:
+            await self.end(task)
+        record.add_task(task)
+
+    async def streamed(
+        self,
+        attempt: Callable[[], AsyncGenerator[bytes]],
+        record: RequestRecord,
+    ) -> AsyncGenerator[bytes]:
+        """The chunks of ``attempt()``, tried again until its first chunk is out."""
+        while True:
+            delivered = False
+            try:
+                async with aclosing(attempt()) as chunks:
+                    async for chunk in chunks:
+                        delivered = True
+                        yield chunk
+            except CosyVoiceError as err:
+                if delivered or not await self.may_retry(err, record):
+                    raise
+                continue
+            return
+
+    async def whole(
+        self, attempt: Callable[[], Awaitable[bytes]], record: RequestRecord
+    ) -> bytes:
+        """The result of ``attempt()``, tried again from the start as policy allows.
+
+        Nothing was handed out before the end, so even a connection lost mid-audio
+        is tried again.
+        """
+        while True:
+            try:
+                return await attempt()
+            except CosyVoiceError as err:
+                if not await self.may_retry(err, record, restartable=True):
+                    raise
+
+    async def may_retry(
+        self, error: CosyVoiceError, record: RequestRecord, *, restartable: bool = False
+    ) -> bool:
+        """Decide on another attempt, and wait out its backoff."""
+        if isinstance(error, ConnectionDroppedError) and error.stale_connection:
+            _LOGGER.debug("Reused connection was dead (%s); trying another", error)
+            return True
+        record.failures += 1
+        elapsed = time.monotonic() - record.began
+        if self._pool.closed or not self._retry.should_retry(
+            error, record.failures, elapsed, restartable=restartable
+        ):
+            return False
+        delay = self._retry.delay(record.failures)
+        _LOGGER.debug(
+            "Retrying after %s in %.2f s (attempt %d of %d)",
+            error,
+            delay,
+            record.failures + 1,
+            self._retry.attempts,
+        )
+        self._stats.retries += 1
+        await asyncio.sleep(delay)
+        return True
