@@ -5,17 +5,20 @@ from __future__ import annotations
 import io
 import wave
 
+import aiohttp
 import av
 import pytest
 
 from custom_components.cosyvoice.api import (
     CosyVoiceClient,
+    Endpoint,
     InvalidOptionError,
+    RetryPolicy,
     SynthesisOptions,
     billed_length,
 )
 from custom_components.cosyvoice.api.ssml import InvalidSsmlError
-from devtools.emulator import DashScopeEmulator, EmulatorConfig
+from devtools.emulator import DashScopeEmulator, EmulatorConfig, Fault
 from tests.conftest import TEST_API_KEY
 
 DOC = '<speak rate="1.2">你好<break time="200ms"/>，世界。Hello &amp; welcome.</speak>'
@@ -145,3 +148,29 @@ def _decoded_seconds(data: bytes, fmt: str) -> float:
             samples += frame.samples
             rate = frame.sample_rate
     return samples / rate
+
+
+async def test_a_later_wav_task_retried_after_audio_still_has_no_header(
+    session: aiohttp.ClientSession, emulator: DashScopeEmulator
+) -> None:
+    """A retry starts the task's audio over, header stripping included."""
+    drops = iter([None, Fault.drop(after_audio=True)])
+    next_task = emulator._faults.next_task
+    emulator._faults.next_task = lambda: next(drops, None) or next_task()  # type: ignore[method-assign]
+    client = CosyVoiceClient(
+        session,
+        TEST_API_KEY,
+        Endpoint.custom(emulator.ws_url),
+        retry=RetryPolicy(attempts=2, base_delay=0),
+    )
+    try:
+        text = ("床前明月光疑是地上霜举头望明月低头思故乡" * 5 + "。") * 1_045
+        result = await client.synthesize(text, SynthesisOptions(format="wav"))
+    finally:
+        await client.close()
+    # The second task failed once after audio and was made again.
+    assert len(emulator.tasks) == 3
+    assert client.stats.retries == 1
+    assert result.audio.count(b"RIFF") == 1
+    pcm = emulator.tasks[0].audio[44:] + emulator.tasks[2].audio[44:]
+    assert result.audio[44:] == pcm

@@ -4,8 +4,9 @@ Free of Home Assistant: it takes an aiohttp session and could be published on it
 """
 
 from .audio import EXTENSIONS, FORMATS, SAMPLE_RATES, AudioFormat, wav_header
-from .client import VERSION, CosyVoiceClient, SynthesisResult
+from .client import CosyVoiceClient, SynthesisResult
 from .connection import Connection, Timeouts
+from .credentials import VERSION
 from .endpoints import REGION_CN, REGION_CUSTOM, REGION_INTL, Endpoint
 from .errors import (
     AccountError,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
@@ -14,8 +13,8 @@ import aiohttp
 
 from .audio import EXTENSIONS, AudioFormat, WavHeaderStripper
 from .connection import Connection, Timeouts, open_connection
+from .credentials import checked_api_key, user_agent
 from .endpoints import Endpoint
-from .errors import InvalidOptionError
 from .http import HttpResponse, HttpSynthesizer
 from .options import SynthesisOptions
 from .planning import RequestPlan, plan_request
@@ -32,8 +31,6 @@ from .text_stream import (
     read_whole_or_first,
     stream_text_audio,
 )
-
-VERSION = "0.1.0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +77,7 @@ class CosyVoiceClient:
         routing: RoutingSettings | None = None,
     ) -> None:
         """Check the key's shape (never its value in a message) and keep the settings."""
-        key = api_key.strip()
-        if not key:
-            raise InvalidOptionError("api_key", "the API key is empty")
-        if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
-            raise InvalidOptionError(
-                "api_key", "the API key contains characters an API key cannot have"
-            )
+        key = checked_api_key(api_key)
         self._session = session
         self._api_key = key
         self.endpoint = endpoint or Endpoint.for_region("cn")
@@ -96,10 +87,7 @@ class CosyVoiceClient:
         self._pool = ConnectionPool(self.connect, pool or PoolSettings(), self.stats)
         self._runner = TaskRunner(self._pool, self.retry, self.timeouts, self.stats)
         self.routing = routing or RoutingSettings()
-        self.user_agent = (
-            f"ha-cosyvoice/{VERSION} aiohttp/{aiohttp.__version__} "
-            f"python/{platform.python_version()}"
-        )
+        self.user_agent = user_agent()
         self._http = (
             HttpSynthesizer(
                 session,
@@ -260,7 +248,13 @@ class CosyVoiceClient:
             else:
                 files = [
                     await self._runner.whole(
-                        partial(self._task_file, pieces, plan.options, index, record),
+                        partial(
+                            self._runner.task_file,
+                            pieces,
+                            plan.options,
+                            partial(_joiner, plan.options, index),
+                            record,
+                        ),
                         record,
                     )
                     for index, pieces in enumerate(plan.tasks)
@@ -321,18 +315,6 @@ class CosyVoiceClient:
             record.failed(err)
             raise
         record.succeeded()
-
-    async def _task_file(
-        self,
-        pieces: list[str],
-        options: SynthesisOptions,
-        index: int,
-        record: RequestRecord,
-    ) -> bytes:
-        """One attempt at the whole audio of one task of a request."""
-        joiner = _joiner(options, index)
-        async with aclosing(self._runner.task_audio(pieces, options, record)) as chunks:
-            return b"".join([joiner(chunk) async for chunk in chunks])
 
     async def _http_chunks(
         self, plan: RequestPlan, record: RequestRecord

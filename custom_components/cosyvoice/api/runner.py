@@ -91,6 +91,21 @@ class TaskRunner:
             await self.end(task)
         record.add_task(task)
 
+    async def task_file(
+        self,
+        pieces: list[str],
+        options: SynthesisOptions,
+        new_joiner: Callable[[], Callable[[bytes], bytes]],
+        record: RequestRecord,
+    ) -> bytes:
+        """One attempt: all audio of a task for these text pieces.
+
+        Each attempt joins its audio afresh (``new_joiner``): a retry starts over.
+        """
+        joiner = new_joiner()
+        async with aclosing(self.task_audio(pieces, options, record)) as chunks:
+            return b"".join([joiner(chunk) async for chunk in chunks])
+
     async def streamed(
         self,
         attempt: Callable[[], AsyncGenerator[bytes]],
