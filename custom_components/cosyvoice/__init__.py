@@ -17,7 +17,6 @@ from homeassistant.exceptions import (
 
 from .api import AuthenticationError, CosyVoiceError, InvalidRequestError
 from .const import DOMAIN
-from .error_mapping import translation_key
 from .issues import async_create_invalid_auth_issue, async_delete_issues
 from .runtime import CosyVoiceConfigEntry, CosyVoiceData, build_client
 
@@ -53,7 +52,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
         await client.close()
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
-            translation_key=translation_key(err),
+            translation_key=err.kind,
             translation_placeholders={"detail": str(err)},
         ) from err
     async_delete_issues(hass, entry.entry_id)

@@ -12,24 +12,9 @@ import logging
 
 from homeassistant.config_entries import ConfigEntry
 
-from .api import (
-    CannotConnectError,
-    ConnectionDroppedError,
-    CosyVoiceError,
-    PoolTimeoutError,
-    ServiceUnavailableError,
-    SynthesisTimeoutError,
-)
+from .api import ConnectivityError, CosyVoiceError
 
 _LOGGER = logging.getLogger(__name__)
-
-CONNECTIVITY_ERRORS: tuple[type[CosyVoiceError], ...] = (
-    CannotConnectError,
-    ServiceUnavailableError,
-    ConnectionDroppedError,
-    SynthesisTimeoutError,
-    PoolTimeoutError,
-)
 
 
 class Availability:
@@ -45,7 +30,7 @@ class Availability:
 
     def failed(self, error: CosyVoiceError) -> None:
         """A request failed: log an outage if it is the first one."""
-        if self.available and isinstance(error, CONNECTIVITY_ERRORS):
+        if self.available and isinstance(error, ConnectivityError):
             self.available = False
             _LOGGER.warning(
                 "CosyVoice (%s) is unavailable: %s", self._entry.title, error

@@ -26,10 +26,9 @@ from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .api import CosyVoiceClient
+from .api import ERROR_KINDS, CosyVoiceClient
 from .api.stats import percentiles_ms
 from .entity import service_device
-from .error_mapping import ERROR_KEYS, translation_key
 from .runtime import CosyVoiceConfigEntry
 
 # Sensors are pushed by the client and never polled or updated by Home Assistant.
@@ -63,7 +62,7 @@ NO_ERROR = "none"
 def _last_error(client: CosyVoiceClient) -> str:
     """What kind of failure came last, as a translated state."""
     error = client.stats.last_error
-    return NO_ERROR if error is None else translation_key(error.error_type)
+    return NO_ERROR if error is None else error.error_kind
 
 
 def _last_error_message(client: CosyVoiceClient) -> dict[str, Any]:
@@ -103,7 +102,7 @@ SENSORS: tuple[CosyVoiceSensorEntityDescription, ...] = (
         key="last_error",
         translation_key="last_error",
         device_class=SensorDeviceClass.ENUM,
-        options=[NO_ERROR, *ERROR_KEYS],
+        options=[NO_ERROR, *ERROR_KINDS],
         value_fn=_last_error,
         attributes_fn=_last_error_message,
     ),

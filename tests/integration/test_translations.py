@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from custom_components.cosyvoice import error_mapping, sensor
+from custom_components.cosyvoice import sensor
+from custom_components.cosyvoice.api import ERROR_KINDS, CosyVoiceError
+from custom_components.cosyvoice.api.ssml import InvalidSsmlError
 
 ROOT = Path(__file__).parents[2] / "custom_components" / "cosyvoice"
 
@@ -45,9 +47,10 @@ def test_chinese_has_every_string_with_the_same_placeholders() -> None:
 def test_every_error_key_the_code_uses_is_translated() -> None:
     strings = _load("strings.json")
     exceptions = strings["exceptions"]
-    used = {key for _, key in error_mapping._TRANSLATION_KEYS}
-    used |= {"synthesis_failed", "invalid_config"}
-    assert used <= exceptions.keys()
+    assert {*ERROR_KINDS, "invalid_config"} <= exceptions.keys()
+    # The last-error sensor names every kind, and "none".
+    states = strings["entity"]["sensor"]["last_error"]["state"]
+    assert states.keys() == {"none", *ERROR_KINDS}
     sources = "\n".join(p.read_text() for p in ROOT.glob("*.py"))
     config_errors = set(re.findall(r'"base": "(\w+)"', sources))
     config_errors |= set(
@@ -61,6 +64,19 @@ def test_every_error_key_the_code_uses_is_translated() -> None:
     )
     for option in ("model", "format", "sample_rate", "volume", "rate", "pitch"):
         assert f"invalid_{option}" in strings["options"]["error"]
+
+
+def _subclasses(cls: type[CosyVoiceError]) -> set[type[CosyVoiceError]]:
+    found = set(cls.__subclasses__())
+    for sub in tuple(found):
+        found |= _subclasses(sub)
+    return found
+
+
+def test_every_error_class_has_a_known_kind() -> None:
+    classes = _subclasses(CosyVoiceError) | {CosyVoiceError}
+    assert InvalidSsmlError in classes
+    assert {cls.kind for cls in classes} == set(ERROR_KINDS)
 
 
 @pytest.mark.parametrize("step", ["user", "reconfigure"])

@@ -9,10 +9,12 @@ from .connection import Connection, Timeouts
 from .credentials import VERSION
 from .endpoints import REGION_CN, REGION_CUSTOM, REGION_INTL, Endpoint
 from .errors import (
+    ERROR_KINDS,
     AccountError,
     AuthenticationError,
     CannotConnectError,
     ConnectionDroppedError,
+    ConnectivityError,
     ContentFilteredError,
     CosyVoiceError,
     InvalidOptionError,
@@ -39,6 +41,7 @@ from .text_stream import StreamingSettings, TextBatcher
 
 __all__ = [
     "DEFAULT_MODEL",
+    "ERROR_KINDS",
     "EXTENSIONS",
     "FORMATS",
     "MODELS",
@@ -56,6 +59,7 @@ __all__ = [
     "Connection",
     "ConnectionDroppedError",
     "ConnectionPool",
+    "ConnectivityError",
     "ContentFilteredError",
     "CosyVoiceClient",
     "CosyVoiceError",

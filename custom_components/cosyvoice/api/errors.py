@@ -9,6 +9,10 @@ from __future__ import annotations
 class CosyVoiceError(Exception):
     """Base class of every error the client raises."""
 
+    kind: str = "synthesis_failed"
+    """What went wrong, as a user is told it: one of :data:`ERROR_KINDS`."""
+    caller_error: bool = False
+    """The caller asked for something wrong (an option, the text): not a fault."""
     retryable: bool = False
     """A fresh attempt may succeed (network, throttling, server trouble)."""
     after_audio: bool = False
@@ -41,6 +45,9 @@ class InvalidOptionError(InvalidRequestError, ValueError):
     Raised before anything is sent.
     """
 
+    kind = "invalid_option"
+    caller_error = True
+
     def __init__(self, option: str, message: str) -> None:
         """Name the offending option so a UI can point at it."""
         super().__init__(message)
@@ -50,9 +57,14 @@ class InvalidOptionError(InvalidRequestError, ValueError):
 class InvalidTextError(InvalidRequestError, ValueError):
     """The text is empty, too long or otherwise unusable. Raised before sending."""
 
+    kind = "invalid_text"
+    caller_error = True
+
 
 class TextTooLongError(InvalidTextError):
     """The text is over a documented DashScope limit."""
+
+    kind = "text_too_long"
 
     def __init__(self, message: str, *, length: int, limit: int) -> None:
         """Keep the billed length and the limit it broke."""
@@ -64,6 +76,9 @@ class TextTooLongError(InvalidTextError):
 class ContentFilteredError(InvalidRequestError):
     """DashScope's content inspection rejected the text."""
 
+    kind = "content_filtered"
+    caller_error = True
+
 
 # --- The account or key: the user must act ---------------------------------------------
 
@@ -71,9 +86,13 @@ class ContentFilteredError(InvalidRequestError):
 class AuthenticationError(CosyVoiceError):
     """The API key is missing, wrong, revoked, or not allowed to use this resource."""
 
+    kind = "invalid_auth"
+
 
 class AccountError(CosyVoiceError):
     """The account cannot be billed (arrears) or has not enabled the product."""
+
+    kind = "account_error"
 
 
 # --- Transient: worth another attempt --------------------------------------------------
@@ -82,27 +101,36 @@ class AccountError(CosyVoiceError):
 class RateLimitedError(CosyVoiceError):
     """The account's request rate or concurrency quota is exceeded."""
 
+    kind = "rate_limited"
     retryable = True
 
 
-class ServiceUnavailableError(CosyVoiceError):
+class ConnectivityError(CosyVoiceError):
+    """DashScope could not be reached or stopped answering: an outage, to a user."""
+
+
+class ServiceUnavailableError(ConnectivityError):
     """The service had an internal error or is overloaded (HTTP 5xx, InternalError)."""
 
+    kind = "service_unavailable"
     retryable = True
 
 
-class CannotConnectError(CosyVoiceError):
+class CannotConnectError(ConnectivityError):
     """No connection could be made (refused, DNS, TLS, handshake timeout)."""
 
+    kind = "cannot_connect"
     retryable = True
 
 
-class ConnectionDroppedError(CosyVoiceError):
+class ConnectionDroppedError(ConnectivityError):
     """The connection broke during a task.
 
     Retryable only while no audio was handed to the caller: a retry after that would
     make the listener hear the start of the message twice.
     """
+
+    kind = "connection_dropped"
 
     def __init__(
         self, message: str, *, audio_delivered: bool, stale_connection: bool = False
@@ -124,16 +152,22 @@ class ConnectionDroppedError(CosyVoiceError):
 class PoolClosedError(CosyVoiceError):
     """The client was closed; no more requests."""
 
+    kind = "not_loaded"
 
-class PoolTimeoutError(CosyVoiceError):
+
+class PoolTimeoutError(ConnectivityError):
     """Every connection stayed busy for the whole queueing timeout."""
+
+    kind = "busy"
 
 
 # --- The conversation went wrong --------------------------------------------------------
 
 
-class SynthesisTimeoutError(CosyVoiceError):
+class SynthesisTimeoutError(ConnectivityError):
     """The service stopped answering in the middle of a task."""
+
+    kind = "timeout"
 
 
 class ProtocolError(CosyVoiceError):
@@ -143,6 +177,25 @@ class ProtocolError(CosyVoiceError):
 class TaskFailedError(CosyVoiceError):
     """A task-failed event whose code fits no narrower class."""
 
+
+ERROR_KINDS: tuple[str, ...] = (
+    "invalid_auth",
+    "account_error",
+    "rate_limited",
+    "service_unavailable",
+    "cannot_connect",
+    "connection_dropped",
+    "timeout",
+    "busy",
+    "not_loaded",
+    "invalid_option",
+    "invalid_ssml",
+    "text_too_long",
+    "invalid_text",
+    "content_filtered",
+    "synthesis_failed",
+)
+"""Every :attr:`CosyVoiceError.kind`, for a UI that names them all."""
 
 _AUTH_CODES = frozenset(
     {

@@ -22,6 +22,8 @@ _SPEAK_START: Final = re.compile(r"<speak(?=[\s>/])")
 class InvalidSsmlError(InvalidTextError):
     """The text looks like SSML but is not a document CosyVoice accepts."""
 
+    kind = "invalid_ssml"
+
 
 def is_ssml(text: str) -> bool:
     """Whether ``text`` is meant as SSML: its first element is ``<speak>``.

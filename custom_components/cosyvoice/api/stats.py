@@ -28,8 +28,8 @@ class RecentError:
     kind: str
     message: str
     code: str | None
-    error_type: type[CosyVoiceError]
-    """The error's class, for callers that explain errors by kind."""
+    error_kind: str
+    """What went wrong, as :attr:`CosyVoiceError.kind` says it."""
 
 
 @dataclass(slots=True)
@@ -95,7 +95,7 @@ class ClientStats:
         """Count a failed request and keep its message for diagnostics."""
         self.failures[kind] += 1
         self.recent_errors.append(
-            RecentError(time.time(), kind, str(error), error.code, type(error))
+            RecentError(time.time(), kind, str(error), error.code, error.kind)
         )
 
     def as_dict(self, open_connections: int, idle_connections: int) -> dict[str, Any]:
