@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import wave
 
-from custom_components.cosyvoice.api.audio import pcm_duration, wav_header
+from custom_components.cosyvoice.api.audio import wav_header
 
 
 def test_wav_header_with_known_size_is_readable() -> None:
@@ -23,7 +23,3 @@ def test_streaming_wav_header_says_unknown_size() -> None:
     assert len(header) == 44
     assert header[4:8] == b"\xff\xff\xff\xff"
     assert header[40:44] == b"\xff\xff\xff\xff"
-
-
-def test_pcm_duration() -> None:
-    assert pcm_duration(48000, 24000) == 1.0

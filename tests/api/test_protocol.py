@@ -70,8 +70,6 @@ def test_continue_and_finish_task() -> None:
     fin = json.loads(protocol.finish_task("t1"))
     assert fin["header"]["action"] == "finish-task"
     assert fin["payload"] == {"input": {}}
-    cancel = json.loads(protocol.finish_task("t1", cancel=True))
-    assert cancel["payload"] == {"input": {"directive": "cancel"}}
     flush = json.loads(protocol.flush_task("t1"))
     assert flush["header"]["action"] == "continue-task"
     assert flush["payload"] == {"input": {"flush": True}}

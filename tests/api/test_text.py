@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from custom_components.cosyvoice.api import InvalidTextError, TextTooLongError
-from custom_components.cosyvoice.api.text import billed_length, check_text, is_han
+from custom_components.cosyvoice.api.text import billed_length, check_text
 
 
 @pytest.mark.parametrize(
@@ -28,12 +28,6 @@ from custom_components.cosyvoice.api.text import billed_length, check_text, is_h
 )
 def test_billed_length(text: str, expected: int) -> None:
     assert billed_length(text) == expected
-
-
-def test_is_han() -> None:
-    assert is_han("中")
-    assert not is_han("a")
-    assert not is_han("。")
 
 
 def test_check_text_rejects_empty_and_blank() -> None:

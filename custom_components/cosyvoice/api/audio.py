@@ -56,11 +56,6 @@ def wav_header(sample_rate: int, data_size: int | None = None) -> bytes:
     )
 
 
-def pcm_duration(num_bytes: int, sample_rate: int) -> float:
-    """Seconds of audio in that many bytes of mono 16-bit PCM."""
-    return num_bytes / (sample_rate * CHANNELS * SAMPLE_WIDTH)
-
-
 class WavHeaderStripper:
     """Drops the RIFF header at the start of a WAV stream, passing the samples on.
 

@@ -25,9 +25,8 @@ from .errors import (
     error_from_code,
 )
 from .options import SynthesisOptions
-from .protocol import AUTHORIZATION_HEADER, synthesis_parameters
+from .protocol import AUTHORIZATION_HEADER, WORKSPACE_HEADER, synthesis_parameters
 
-WORKSPACE_HEADER = "X-DashScope-Workspace"
 SSE_HEADER = "X-DashScope-SSE"
 
 
@@ -38,7 +37,6 @@ class HttpResponse:
         """Nothing known yet."""
         self.characters: int | None = None
         self.request_id: str | None = None
-        self.audio_url: str | None = None
 
 
 def request_body(text: str, options: SynthesisOptions) -> dict[str, Any]:
@@ -104,7 +102,6 @@ class HttpSynthesizer:
         url = ((payload.get("output") or {}).get("audio") or {}).get("url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ProtocolError("DashScope answered no audio URL")
-        response.audio_url = url
         # The URL is a signed object-storage link: it must not get our API key.
         try:
             async with asyncio.timeout(self._timeout):

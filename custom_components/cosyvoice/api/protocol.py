@@ -88,11 +88,9 @@ def flush_task(task_id: str) -> str:
     return _message("continue-task", task_id, {"input": {"flush": True}})
 
 
-def finish_task(task_id: str, *, cancel: bool = False) -> str:
-    """finish-task: synthesize what is buffered, then end (or with cancel, drop it)."""
-    return _message(
-        "finish-task", task_id, {"input": {"directive": "cancel"} if cancel else {}}
-    )
+def finish_task(task_id: str) -> str:
+    """finish-task: synthesize what is buffered, then end."""
+    return _message("finish-task", task_id, {"input": {}})
 
 
 def _message(action: str, task_id: str, payload: dict[str, Any]) -> str:

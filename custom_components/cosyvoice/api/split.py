@@ -5,10 +5,15 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from .text import MAX_CHARS_PER_MESSAGE, MAX_CHARS_PER_TASK, billed_length
+from .text import (
+    MAX_CHARS_PER_MESSAGE,
+    MAX_CHARS_PER_TASK,
+    SENTENCE_MARKS,
+    billed_length,
+)
 
 # Ends of sentences, then of clauses, then words: the preferred cut points in order.
-_SENTENCE_END: Final = re.compile(r"(?<=[。！？!?；;…\n])|(?<=\.)(?=\s)")
+_SENTENCE_END: Final = re.compile(rf"(?<=[{SENTENCE_MARKS}])|(?<=\.)(?=\s)")
 _CLAUSE_END: Final = re.compile(r"(?<=[，,、：:）)」』”’])")
 _WORD_END: Final = re.compile(r"(?<=\s)")
 

@@ -62,7 +62,6 @@ class SynthesisTask:
         self.request_uuid: str | None = None
         self.sent_characters = 0
         self.audio_bytes = 0
-        self.started_at: float | None = None
         self.first_audio_at: float | None = None
         self.finished_at: float | None = None
         self._timeouts = timeouts
@@ -80,7 +79,6 @@ class SynthesisTask:
         """Send run-task and wait for task-started."""
         if self.state is not TaskState.NEW:
             raise RuntimeError("task already started")
-        self.started_at = time.monotonic()
         await self._send(protocol.run_task(self.task_id, self.options))
         while True:
             message = await self._receive(self._timeouts.task_started, "task-started")

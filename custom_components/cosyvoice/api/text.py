@@ -12,6 +12,9 @@ MAX_CHARS_PER_MESSAGE: Final = 20_000
 MAX_CHARS_PER_TASK: Final = 200_000
 """Billed characters one task may carry in all."""
 
+SENTENCE_MARKS: Final = "。！？!?；;…\n"
+"""Marks that end a sentence by themselves; "." does only before whitespace (3.14)."""
+
 # CJK ideographs (simplified, traditional, kanji, hanja) bill as two characters.
 _HAN_RANGES: Final = (
     (0x3400, 0x4DBF),
@@ -29,11 +32,6 @@ _HAN_RANGES: Final = (
 _HAN_RE: Final = re.compile(
     "[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _HAN_RANGES) + "]"
 )
-
-
-def is_han(char: str) -> bool:
-    """Whether DashScope bills this character as two."""
-    return _HAN_RE.fullmatch(char) is not None
 
 
 def billed_length(text: str) -> int:

@@ -20,7 +20,12 @@ from typing import Final
 from .errors import CosyVoiceError, InvalidOptionError
 from .split import split_text
 from .task import SynthesisTask
-from .text import MAX_CHARS_PER_MESSAGE, MAX_CHARS_PER_TASK, billed_length
+from .text import (
+    MAX_CHARS_PER_MESSAGE,
+    MAX_CHARS_PER_TASK,
+    SENTENCE_MARKS,
+    billed_length,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +54,9 @@ class StreamingSettings:
 
 
 # Sentence ends; "." only before whitespace, so "3.14" and "e.g.x" stay whole.
-_SENTENCE_END: Final = re.compile(r"(?:[。！？!?；;…\n]|\.(?=\s))[”’\"')\]）」』》]*")
+_SENTENCE_END: Final = re.compile(
+    rf"(?:[{SENTENCE_MARKS}]|\.(?=\s))[”’\"')\]）」』》]*"
+)
 _CLAUSE_END: Final = re.compile(r"[，,、：:—]")
 
 
