@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import aiohttp
 import pytest
+from multidict import CIMultiDict
 
 from custom_components.cosyvoice.api import (
     AuthenticationError,
@@ -30,16 +31,19 @@ QUICK_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)
 @pytest.fixture
 async def traced(
     socket_enabled: None,
-) -> AsyncIterator[tuple[aiohttp.ClientSession, list[tuple[str, str, dict[str, str]]]]]:
+) -> AsyncIterator[
+    tuple[aiohttp.ClientSession, list[tuple[str, str, CIMultiDict[str]]]]
+]:
     """A session that records (method, url, headers) of every request."""
-    seen: list[tuple[str, str, dict[str, str]]] = []
+    seen: list[tuple[str, str, CIMultiDict[str]]] = []
 
     async def on_start(
         session: aiohttp.ClientSession,
         context: SimpleNamespace,
         params: aiohttp.TraceRequestStartParams,
     ) -> None:
-        seen.append((params.method, str(params.url), dict(params.headers)))
+        # Header names are case-insensitive: keep them so.
+        seen.append((params.method, str(params.url), CIMultiDict(params.headers)))
 
     trace = aiohttp.TraceConfig()
     trace.on_request_start.append(on_start)
@@ -64,7 +68,7 @@ def _client(
 
 @pytest.mark.parametrize("fmt", FORMATS)
 async def test_http_download_every_format(
-    traced: tuple[aiohttp.ClientSession, list[tuple[str, str, dict[str, str]]]],
+    traced: tuple[aiohttp.ClientSession, list[tuple[str, str, CIMultiDict[str]]]],
     emulator: DashScopeEmulator,
     fmt: AudioFormat,
 ) -> None:
@@ -92,7 +96,7 @@ async def test_http_download_every_format(
 
 
 async def test_http_sse_stream(
-    traced: tuple[aiohttp.ClientSession, list[tuple[str, str, dict[str, str]]]],
+    traced: tuple[aiohttp.ClientSession, list[tuple[str, str, CIMultiDict[str]]]],
     emulator: DashScopeEmulator,
 ) -> None:
     session, seen = traced
@@ -107,7 +111,7 @@ async def test_http_sse_stream(
 
 
 async def test_auto_route(
-    traced: tuple[aiohttp.ClientSession, list[tuple[str, str, dict[str, str]]]],
+    traced: tuple[aiohttp.ClientSession, list[tuple[str, str, CIMultiDict[str]]]],
     emulator: DashScopeEmulator,
 ) -> None:
     session, _ = traced
@@ -140,7 +144,7 @@ async def test_auto_route(
 
 @pytest.mark.parametrize("status", [429, 500, 503])
 async def test_transient_http_errors_are_retried(
-    traced: tuple[aiohttp.ClientSession, list[tuple[str, str, dict[str, str]]]],
+    traced: tuple[aiohttp.ClientSession, list[tuple[str, str, CIMultiDict[str]]]],
     emulator: DashScopeEmulator,
     status: int,
 ) -> None:
@@ -155,7 +159,7 @@ async def test_transient_http_errors_are_retried(
 
 
 async def test_http_auth_failure_is_not_retried(
-    traced: tuple[aiohttp.ClientSession, list[tuple[str, str, dict[str, str]]]],
+    traced: tuple[aiohttp.ClientSession, list[tuple[str, str, CIMultiDict[str]]]],
     emulator: DashScopeEmulator,
 ) -> None:
     session, _ = traced
@@ -173,7 +177,7 @@ async def test_http_auth_failure_is_not_retried(
 
 
 async def test_http_invalid_request(
-    traced: tuple[aiohttp.ClientSession, list[tuple[str, str, dict[str, str]]]],
+    traced: tuple[aiohttp.ClientSession, list[tuple[str, str, CIMultiDict[str]]]],
     emulator: DashScopeEmulator,
 ) -> None:
     session, _ = traced
@@ -186,7 +190,7 @@ async def test_http_invalid_request(
 
 
 async def test_audio_url_failure(
-    traced: tuple[aiohttp.ClientSession, list[tuple[str, str, dict[str, str]]]],
+    traced: tuple[aiohttp.ClientSession, list[tuple[str, str, CIMultiDict[str]]]],
     emulator: DashScopeEmulator,
 ) -> None:
     session, _ = traced
