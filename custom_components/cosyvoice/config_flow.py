@@ -34,15 +34,16 @@ from .api import (
     MODELS,
     REGION_CN,
     REGION_CUSTOM,
+    SAMPLE_RATES,
     AccountError,
     AuthenticationError,
     CosyVoiceError,
     InvalidOptionError,
     SynthesisOptions,
+    default_voice,
+    find_voice,
+    voices_for_model,
 )
-from .api.audio import SAMPLE_RATES
-from .api.options import default_voice
-from .api.voices import find_voice, voices_for_model
 from .const import (
     CONF_FORMAT,
     CONF_HTTP_URL,

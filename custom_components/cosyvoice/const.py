@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .api import DEFAULT_MODEL, REGION_CN, REGION_CUSTOM, REGION_INTL
-from .api.router import ROUTE_CHOICES
+from .api import DEFAULT_MODEL, REGION_CN, REGION_CUSTOM, REGION_INTL, ROUTE_CHOICES
 
 DOMAIN: Final = "cosyvoice"
 MANUFACTURER: Final = "Alibaba Cloud"

@@ -6,7 +6,7 @@ from typing import Final
 
 from homeassistant.util.language import matches
 
-from .api.voices import languages_for_model
+from .api import languages_for_model
 
 # One tag per language the model speaks, as Home Assistant's pipelines and voice picker
 # know it. Mandarin is plain ``zh``, so it matches zh-CN, zh-Hans and zh-TW alike;

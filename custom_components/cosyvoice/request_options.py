@@ -19,9 +19,14 @@ from typing import Any, Final, cast
 
 from homeassistant.components.tts import ATTR_PREFERRED_FORMAT
 
-from .api import EXTENSIONS, AudioFormat, InvalidOptionError, SynthesisOptions
-from .api.audio import OPUS_SAMPLE_RATES
-from .api.options import default_voice
+from .api import (
+    EXTENSIONS,
+    OPUS_SAMPLE_RATES,
+    AudioFormat,
+    InvalidOptionError,
+    SynthesisOptions,
+    default_voice,
+)
 from .const import (
     CONF_FORMAT,
     CONF_INSTRUCTION,

@@ -18,9 +18,9 @@ from .api import (
     CosyVoiceClient,
     Endpoint,
     PoolSettings,
+    RouteChoice,
     RoutingSettings,
 )
-from .api.router import RouteChoice
 from .const import (
     CONF_HTTP_URL,
     CONF_LONG_TEXT_THRESHOLD,

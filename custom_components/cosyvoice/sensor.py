@@ -27,7 +27,6 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .api import ERROR_KINDS, CosyVoiceClient
-from .api.stats import percentiles_ms
 from .entity import service_device
 from .runtime import CosyVoiceConfigEntry
 
@@ -80,7 +79,7 @@ def _first_audio(percentile: str) -> Callable[[CosyVoiceClient], StateType]:
     """A percentile of the time to first audio over the client's recent requests."""
 
     def value(client: CosyVoiceClient) -> StateType:
-        return percentiles_ms(client.stats.first_audio)[percentile]
+        return client.stats.first_audio_ms()[percentile]
 
     return value
 

@@ -25,9 +25,11 @@ from .api import (
     CosyVoiceError,
     StreamingSettings,
     SynthesisOptions,
+    find_voice,
+    normalize_language,
+    voices_for_language,
     wav_header,
 )
-from .api.voices import find_voice, normalize_language, voices_for_language
 from .availability import Availability
 from .const import (
     CONF_FORMAT,

@@ -23,13 +23,13 @@ from custom_components.cosyvoice.api import (
     ServiceUnavailableError,
     SynthesisOptions,
     SynthesisTimeoutError,
-    TaskState,
     TextTooLongError,
     Timeouts,
     billed_length,
 )
 from custom_components.cosyvoice.api.audio import FORMATS, AudioFormat
 from custom_components.cosyvoice.api.retry import NO_RETRY
+from custom_components.cosyvoice.api.task import TaskState
 from devtools.emulator import DashScopeEmulator, Fault
 from tests.conftest import TEST_API_KEY
 

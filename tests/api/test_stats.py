@@ -7,11 +7,11 @@ import logging
 import pytest
 
 from custom_components.cosyvoice.api import (
-    ClientStats,
     CosyVoiceClient,
     InvalidRequestError,
     SynthesisOptions,
 )
+from custom_components.cosyvoice.api.stats import ClientStats
 from devtools.emulator import DashScopeEmulator, Fault
 
 PCM = SynthesisOptions(format="pcm")

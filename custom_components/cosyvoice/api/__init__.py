@@ -1,11 +1,20 @@
 """Async client for Alibaba Cloud DashScope CosyVoice text-to-speech.
 
 Free of Home Assistant: it takes an aiohttp session and could be published on its own.
+What a user of the library needs is exported here; the integration imports nothing
+else (the modules behind it are free to change).
 """
 
-from .audio import EXTENSIONS, FORMATS, SAMPLE_RATES, AudioFormat, wav_header
+from .audio import (
+    EXTENSIONS,
+    FORMATS,
+    OPUS_SAMPLE_RATES,
+    SAMPLE_RATES,
+    AudioFormat,
+    wav_header,
+)
 from .client import CosyVoiceClient, SynthesisResult
-from .connection import Connection, Timeouts
+from .connection import Timeouts
 from .credentials import VERSION
 from .endpoints import REGION_CN, REGION_CUSTOM, REGION_INTL, Endpoint
 from .errors import (
@@ -29,15 +38,21 @@ from .errors import (
     TaskFailedError,
     TextTooLongError,
 )
-from .models import DEFAULT_MODEL, MODELS, ModelInfo
-from .options import SynthesisOptions
+from .models import DEFAULT_MODEL, MODELS
+from .options import SynthesisOptions, default_voice
 from .pool import ConnectionPool, PoolSettings
 from .retry import NO_RETRY, RetryPolicy
-from .router import RoutingSettings
-from .stats import ClientStats
-from .task import SynthesisTask, TaskState
+from .router import ROUTE_CHOICES, RouteChoice, RoutingSettings
+from .task import SynthesisTask
 from .text import billed_length
-from .text_stream import StreamingSettings, TextBatcher
+from .text_stream import StreamingSettings
+from .voices import (
+    find_voice,
+    languages_for_model,
+    normalize_language,
+    voices_for_language,
+    voices_for_model,
+)
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -46,17 +61,17 @@ __all__ = [
     "FORMATS",
     "MODELS",
     "NO_RETRY",
+    "OPUS_SAMPLE_RATES",
     "REGION_CN",
     "REGION_CUSTOM",
     "REGION_INTL",
+    "ROUTE_CHOICES",
     "SAMPLE_RATES",
     "VERSION",
     "AccountError",
     "AudioFormat",
     "AuthenticationError",
     "CannotConnectError",
-    "ClientStats",
-    "Connection",
     "ConnectionDroppedError",
     "ConnectionPool",
     "ConnectivityError",
@@ -67,13 +82,13 @@ __all__ = [
     "InvalidOptionError",
     "InvalidRequestError",
     "InvalidTextError",
-    "ModelInfo",
     "PoolClosedError",
     "PoolSettings",
     "PoolTimeoutError",
     "ProtocolError",
     "RateLimitedError",
     "RetryPolicy",
+    "RouteChoice",
     "RoutingSettings",
     "ServiceUnavailableError",
     "StreamingSettings",
@@ -82,10 +97,14 @@ __all__ = [
     "SynthesisTask",
     "SynthesisTimeoutError",
     "TaskFailedError",
-    "TaskState",
-    "TextBatcher",
     "TextTooLongError",
     "Timeouts",
     "billed_length",
+    "default_voice",
+    "find_voice",
+    "languages_for_model",
+    "normalize_language",
+    "voices_for_language",
+    "voices_for_model",
     "wav_header",
 ]

@@ -91,6 +91,10 @@ class ClientStats:
             except Exception:
                 _LOGGER.exception("Statistics listener %r failed", listener)
 
+    def first_audio_ms(self) -> dict[str, float | None]:
+        """p50 and p95 of the time to first audio over the recent requests, in ms."""
+        return percentiles_ms(self.first_audio)
+
     def record_error(self, kind: str, error: CosyVoiceError) -> None:
         """Count a failed request and keep its message for diagnostics."""
         self.failures[kind] += 1
