@@ -18,9 +18,6 @@ from homeassistant.const import CONF_API_KEY
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -34,7 +31,6 @@ from .api import (
     MODELS,
     REGION_CN,
     REGION_CUSTOM,
-    SAMPLE_RATES,
     AccountError,
     AuthenticationError,
     CosyVoiceError,
@@ -47,10 +43,8 @@ from .api import (
 from .const import (
     CONF_FORMAT,
     CONF_HTTP_URL,
-    CONF_LONG_TEXT_THRESHOLD,
     CONF_MODEL,
     CONF_PITCH,
-    CONF_POOL_SIZE,
     CONF_RATE,
     CONF_REGION,
     CONF_ROUTE,
@@ -60,11 +54,9 @@ from .const import (
     CONF_WORKSPACE_ID,
     CONF_WS_URL,
     DOMAIN,
-    HA_FORMATS,
-    MAX_POOL_SIZE,
     REGIONS,
-    ROUTES,
 )
+from .option_table import SETTINGS
 from .runtime import async_check_credentials, endpoint_from_data, option, where
 
 _LOGGER = logging.getLogger(__name__)
@@ -345,30 +337,19 @@ class CosyVoiceOptionsFlow(OptionsFlow):
         """Model, audio format, prosody and connection settings."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            chosen = _typed(user_input)
+            chosen = {spec.key: spec.parse(user_input[spec.key]) for spec in SETTINGS}
             errors = self._check_settings(chosen)
             if not errors:
                 self._chosen = chosen
                 return await self.async_step_voice()
         current = {
-            key: option(self.config_entry.options, key)
-            for key in (
-                CONF_MODEL,
-                CONF_FORMAT,
-                CONF_SAMPLE_RATE,
-                CONF_VOLUME,
-                CONF_RATE,
-                CONF_PITCH,
-                CONF_LONG_TEXT_THRESHOLD,
-                CONF_ROUTE,
-                CONF_POOL_SIZE,
-            )
+            spec.key: spec.show(option(self.config_entry.options, spec.key))
+            for spec in SETTINGS
         }
-        current[CONF_SAMPLE_RATE] = str(current[CONF_SAMPLE_RATE])
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                _SETTINGS_SCHEMA, user_input or current
+                _settings_schema(), user_input or current
             ),
             errors=errors,
         )
@@ -467,43 +448,5 @@ def _voice_fits(model: str, voice: str) -> bool:
     return True
 
 
-def _typed(user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """Selector values as the types the client takes (selects give strings)."""
-    return {
-        CONF_MODEL: user_input[CONF_MODEL],
-        CONF_FORMAT: user_input[CONF_FORMAT],
-        CONF_SAMPLE_RATE: int(user_input[CONF_SAMPLE_RATE]),
-        CONF_VOLUME: int(user_input[CONF_VOLUME]),
-        CONF_RATE: float(user_input[CONF_RATE]),
-        CONF_PITCH: float(user_input[CONF_PITCH]),
-        CONF_LONG_TEXT_THRESHOLD: int(user_input[CONF_LONG_TEXT_THRESHOLD]),
-        CONF_ROUTE: user_input[CONF_ROUTE],
-        CONF_POOL_SIZE: int(user_input[CONF_POOL_SIZE]),
-    }
-
-
-def _select(options: list[str], key: str | None = None) -> SelectSelector:
-    config = SelectSelectorConfig(options=options, mode=SelectSelectorMode.DROPDOWN)
-    if key is not None:
-        config["translation_key"] = key
-    return SelectSelector(config)
-
-
-def _number(low: float, high: float, step: float, *, slider: bool) -> NumberSelector:
-    mode = NumberSelectorMode.SLIDER if slider else NumberSelectorMode.BOX
-    return NumberSelector(NumberSelectorConfig(min=low, max=high, step=step, mode=mode))
-
-
-_SETTINGS_SCHEMA = vol.Schema(
-    {
-        vol.Required(CONF_MODEL): _select(list(MODELS)),
-        vol.Required(CONF_FORMAT): _select(list(HA_FORMATS), CONF_FORMAT),
-        vol.Required(CONF_SAMPLE_RATE): _select([str(r) for r in SAMPLE_RATES]),
-        vol.Required(CONF_VOLUME): _number(0, 100, 1, slider=True),
-        vol.Required(CONF_RATE): _number(0.5, 2.0, 0.05, slider=True),
-        vol.Required(CONF_PITCH): _number(0.5, 2.0, 0.05, slider=True),
-        vol.Required(CONF_LONG_TEXT_THRESHOLD): _number(0, 200_000, 1, slider=False),
-        vol.Required(CONF_ROUTE): _select(list(ROUTES), CONF_ROUTE),
-        vol.Required(CONF_POOL_SIZE): _number(1, MAX_POOL_SIZE, 1, slider=False),
-    }
-)
+def _settings_schema() -> vol.Schema:
+    return vol.Schema({vol.Required(spec.key): spec.selector() for spec in SETTINGS})

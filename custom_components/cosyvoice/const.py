@@ -1,10 +1,13 @@
-"""Constants of the CosyVoice integration: config keys, option keys and defaults."""
+"""Constants of the CosyVoice integration: config keys and option keys.
+
+The options' defaults and forms are in :mod:`.option_table`.
+"""
 
 from __future__ import annotations
 
 from typing import Final
 
-from .api import DEFAULT_MODEL, REGION_CN, REGION_CUSTOM, REGION_INTL, ROUTE_CHOICES
+from .api import REGION_CN, REGION_CUSTOM, REGION_INTL
 
 DOMAIN: Final = "cosyvoice"
 MANUFACTURER: Final = "Alibaba Cloud"
@@ -31,32 +34,8 @@ CONF_LONG_TEXT_THRESHOLD: Final = "long_text_threshold"
 CONF_ROUTE: Final = "route"
 CONF_POOL_SIZE: Final = "pool_size"
 
-DEFAULT_VOICE: Final = "longanyang"
-DEFAULT_FORMAT: Final = "mp3"
-DEFAULT_SAMPLE_RATE: Final = 22050
-DEFAULT_VOLUME: Final = 50
-DEFAULT_RATE: Final = 1.0
-DEFAULT_PITCH: Final = 1.0
-DEFAULT_LONG_TEXT_THRESHOLD: Final = 500
-DEFAULT_ROUTE: Final = "websocket"
-DEFAULT_POOL_SIZE: Final = 4
 MAX_POOL_SIZE: Final = 16
 
 # Formats a media player can play as a file. Raw PCM has no container, so Home
 # Assistant could neither serve nor convert it; it stays a client-only format.
 HA_FORMATS: Final = ("mp3", "wav", "opus")
-
-ROUTES: Final = ROUTE_CHOICES
-
-DEFAULT_OPTIONS: Final = {
-    CONF_MODEL: DEFAULT_MODEL,
-    CONF_VOICE: DEFAULT_VOICE,
-    CONF_FORMAT: DEFAULT_FORMAT,
-    CONF_SAMPLE_RATE: DEFAULT_SAMPLE_RATE,
-    CONF_VOLUME: DEFAULT_VOLUME,
-    CONF_RATE: DEFAULT_RATE,
-    CONF_PITCH: DEFAULT_PITCH,
-    CONF_LONG_TEXT_THRESHOLD: DEFAULT_LONG_TEXT_THRESHOLD,
-    CONF_ROUTE: DEFAULT_ROUTE,
-    CONF_POOL_SIZE: DEFAULT_POOL_SIZE,
-}

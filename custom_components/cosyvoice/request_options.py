@@ -38,6 +38,7 @@ from .const import (
     CONF_VOLUME,
     HA_FORMATS,
 )
+from .option_table import PER_MESSAGE
 from .runtime import option
 
 # Home Assistant's names for the formats CosyVoice makes natively.
@@ -64,17 +65,9 @@ def default_options(entry_options: Mapping[str, Any]) -> dict[str, Any]:
     All of them are here, not only read from the entry, because Home Assistant keys
     its audio cache on these options: changing one must not replay stale audio.
     """
-    fmt = str(option(entry_options, CONF_FORMAT))
-    return {
-        CONF_MODEL: option(entry_options, CONF_MODEL),
-        CONF_VOICE: option(entry_options, CONF_VOICE),
-        CONF_FORMAT: fmt,
-        CONF_SAMPLE_RATE: option(entry_options, CONF_SAMPLE_RATE),
-        CONF_VOLUME: option(entry_options, CONF_VOLUME),
-        CONF_RATE: option(entry_options, CONF_RATE),
-        CONF_PITCH: option(entry_options, CONF_PITCH),
-        ATTR_PREFERRED_FORMAT: EXTENSIONS[cast("AudioFormat", fmt)],
-    }
+    defaults = {key: option(entry_options, key) for key in PER_MESSAGE}
+    fmt = cast("AudioFormat", defaults[CONF_FORMAT])
+    return {**defaults, ATTR_PREFERRED_FORMAT: EXTENSIONS[fmt]}
 
 
 def resolve(options: Mapping[str, Any], defaults: Mapping[str, Any]) -> ResolvedRequest:

@@ -29,8 +29,8 @@ from .const import (
     CONF_ROUTE,
     CONF_WORKSPACE_ID,
     CONF_WS_URL,
-    DEFAULT_OPTIONS,
 )
+from .option_table import DEFAULT_OPTIONS
 
 
 @dataclass(slots=True)

@@ -32,14 +32,9 @@ from .api import (
 )
 from .availability import Availability
 from .const import (
-    CONF_FORMAT,
     CONF_INSTRUCTION,
     CONF_MODEL,
-    CONF_PITCH,
-    CONF_RATE,
-    CONF_SAMPLE_RATE,
     CONF_VOICE,
-    CONF_VOLUME,
 )
 from .entity import service_device
 from .error_mapping import to_ha_error
@@ -49,6 +44,7 @@ from .issues import (
     async_delete_account_issue,
 )
 from .languages import default_language, supported_languages
+from .option_table import PER_MESSAGE
 from .request_options import default_options, resolve
 from .runtime import CosyVoiceConfigEntry, option
 
@@ -64,17 +60,7 @@ STREAMING = StreamingSettings()
 # audio for them. Of the player's preferences only the format is claimed; Home
 # Assistant converts rates, channels, sample widths and bitrates (bit_rate is an
 # Opus-only parameter of DashScope, so an MP3 could not honour a preferred bitrate).
-SUPPORTED_OPTIONS = [
-    CONF_VOICE,
-    CONF_MODEL,
-    CONF_FORMAT,
-    CONF_SAMPLE_RATE,
-    CONF_VOLUME,
-    CONF_RATE,
-    CONF_PITCH,
-    CONF_INSTRUCTION,
-    ATTR_PREFERRED_FORMAT,
-]
+SUPPORTED_OPTIONS = [*PER_MESSAGE, CONF_INSTRUCTION, ATTR_PREFERRED_FORMAT]
 
 
 async def async_setup_entry(
