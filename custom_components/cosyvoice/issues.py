@@ -32,15 +32,7 @@ def account_issue_id(entry_id: str) -> str:
 @callback
 def async_create_invalid_auth_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Point the user at reauthentication; setup with a working key removes it."""
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        invalid_auth_issue_id(entry.entry_id),
-        is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="invalid_auth",
-        translation_placeholders={"name": entry.title},
-    )
+    _async_create(hass, invalid_auth_issue_id(entry.entry_id), "invalid_auth", entry)
 
 
 @callback
@@ -48,19 +40,34 @@ def async_create_account_issue(
     hass: HomeAssistant, entry: ConfigEntry, error: CosyVoiceError
 ) -> None:
     """Say what the service refused and where to top up or activate Model Studio."""
+    _async_create(
+        hass,
+        account_issue_id(entry.entry_id),
+        "account_error",
+        entry,
+        detail=str(error),
+        console_cn=CONSOLE_CN,
+        console_intl=CONSOLE_INTL,
+    )
+
+
+@callback
+def _async_create(
+    hass: HomeAssistant,
+    issue_id: str,
+    translation_key: str,
+    entry: ConfigEntry,
+    **placeholders: str,
+) -> None:
+    """An issue only the user can fix, naming the entry."""
     ir.async_create_issue(
         hass,
         DOMAIN,
-        account_issue_id(entry.entry_id),
+        issue_id,
         is_fixable=False,
         severity=ir.IssueSeverity.ERROR,
-        translation_key="account_error",
-        translation_placeholders={
-            "name": entry.title,
-            "detail": str(error),
-            "console_cn": CONSOLE_CN,
-            "console_intl": CONSOLE_INTL,
-        },
+        translation_key=translation_key,
+        translation_placeholders={"name": entry.title, **placeholders},
     )
 
 
