@@ -13,7 +13,7 @@ from .audio import (
     AudioFormat,
     wav_header,
 )
-from .client import CosyVoiceClient, SynthesisResult
+from .client import CosyVoiceClient
 from .connection import Timeouts
 from .credentials import VERSION
 from .endpoints import REGION_CN, REGION_CUSTOM, REGION_INTL, Endpoint
@@ -41,6 +41,7 @@ from .errors import (
 from .models import DEFAULT_MODEL, MODELS
 from .options import SynthesisOptions, default_voice
 from .pool import ConnectionPool, PoolSettings
+from .request_record import SynthesisResult
 from .retry import NO_RETRY, RetryPolicy
 from .router import ROUTE_CHOICES, RouteChoice, RoutingSettings
 from .task import SynthesisTask

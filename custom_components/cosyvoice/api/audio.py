@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Final, Literal
 
 AudioFormat = Literal["pcm", "wav", "mp3", "opus"]
@@ -90,3 +91,14 @@ class WavHeaderStripper:
             offset += 8 + size + (size & 1)
         self._pending = data
         return b""
+
+
+def task_joiner(fmt: AudioFormat, task_index: int) -> Callable[[bytes], bytes]:
+    """How a task's audio joins one stream: later WAV tasks lose their header."""
+    if fmt == "wav" and task_index > 0:
+        return WavHeaderStripper().feed
+    return _unchanged
+
+
+def _unchanged(chunk: bytes) -> bytes:
+    return chunk

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from contextlib import aclosing, asynccontextmanager
-from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import aiohttp
 
-from .audio import EXTENSIONS, AudioFormat, WavHeaderStripper
 from .connection import Connection, Timeouts, open_connection
 from .credentials import checked_api_key, user_agent
 from .endpoints import Endpoint
-from .http import HttpResponse, HttpSynthesizer
+from .http import HttpSynthesizer
 from .options import SynthesisOptions
 from .planning import RequestPlan, plan_request
 from .pool import ConnectionPool, PoolSettings
-from .request_record import RequestRecord
+from .request_record import RequestRecord, SynthesisResult
 from .retry import RetryPolicy
 from .router import Route, RoutingSettings, choose_route
 from .runner import TaskRunner
@@ -29,31 +25,7 @@ from .text_stream import (
     StreamingSettings,
     TextPump,
     read_whole_or_first,
-    stream_text_audio,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class SynthesisResult:
-    """The audio of one finished request and what it cost."""
-
-    audio: bytes
-    format: AudioFormat
-    sample_rate: int
-    characters: int
-    """Billed characters as the service reported them."""
-    first_audio_latency: float | None
-    """Seconds from the request to its first audio byte."""
-    total_time: float
-    task_id: str
-    """Task id (WebSocket) or request id (HTTP) of the last request to the service."""
-    request_uuid: str | None = None
-    route: Route = "websocket"
-
-    @property
-    def extension(self) -> str:
-        """File extension of the audio (``ogg`` for opus)."""
-        return EXTENSIONS[self.format]
 
 
 class CosyVoiceClient:
@@ -183,20 +155,11 @@ class CosyVoiceClient:
         plan = plan_request(text, options)
         route = self.route_for(plan)
         record = RequestRecord(self.stats)
+        chunks = self._runner.plan_chunks(plan, route, self._http, record)
         try:
-            if route == "http":
-                attempts = [partial(self._http_chunks, plan, record)]
-            else:
-                attempts = [
-                    partial(self._runner.task_audio, pieces, plan.options, record)
-                    for pieces in plan.tasks
-                ]
-            for index, attempt in enumerate(attempts):
-                joiner = _joiner(plan.options, index)
-                async with aclosing(self._runner.streamed(attempt, record)) as chunks:
-                    async for chunk in chunks:
-                        if audio := joiner(chunk):
-                            yield audio
+            async with aclosing(chunks):
+                async for chunk in chunks:
+                    yield chunk
         except BaseException as err:
             record.failed(err)
             raise
@@ -223,7 +186,9 @@ class CosyVoiceClient:
             chunks = (
                 self.stream(first, options)
                 if whole
-                else self._duplex(pump, first, options, settings)
+                else self._runner.duplex(
+                    pump, first, options, settings, RequestRecord(self.stats)
+                )
             )
             async with aclosing(chunks):
                 async for chunk in chunks:
@@ -241,40 +206,12 @@ class CosyVoiceClient:
         route = self.route_for(plan)
         record = RequestRecord(self.stats)
         try:
-            if route == "http":
-                audio = await self._runner.whole(
-                    partial(self._http_file, plan, record), record
-                )
-            else:
-                files = [
-                    await self._runner.whole(
-                        partial(
-                            self._runner.task_file,
-                            pieces,
-                            plan.options,
-                            partial(_joiner, plan.options, index),
-                            record,
-                        ),
-                        record,
-                    )
-                    for index, pieces in enumerate(plan.tasks)
-                ]
-                audio = b"".join(files)
+            audio = await self._runner.plan_audio(plan, route, self._http, record)
         except BaseException as err:
             record.failed(err)
             raise
         record.succeeded()
-        return SynthesisResult(
-            audio=audio,
-            format=options.format,
-            sample_rate=options.sample_rate,
-            characters=record.characters,
-            first_audio_latency=record.first_audio_latency(),
-            total_time=time.monotonic() - record.began,
-            task_id=record.last_id or "",
-            request_uuid=record.request_uuid,
-            route=route,
-        )
+        return record.result(audio, options, route)
 
     def route_for(self, plan: RequestPlan) -> Route:
         """The API that will speak ``plan`` (see :mod:`.router`)."""
@@ -284,65 +221,3 @@ class CosyVoiceClient:
             http_available=self._http is not None,
             warm_connection=self._pool.idle_connections > 0,
         )
-
-    async def _duplex(
-        self,
-        pump: TextPump,
-        first: str,
-        options: SynthesisOptions,
-        settings: StreamingSettings,
-    ) -> AsyncGenerator[bytes]:
-        """Text still arriving, into duplex tasks; their audio, joined, out."""
-        record = RequestRecord(self.stats)
-
-        async def end(task: SynthesisTask) -> None:
-            await self._runner.end(task)
-            if task.state is TaskState.FINISHED:
-                record.add_task(task)
-
-        start = partial(self._runner.start, options, record)
-        joiners: dict[int, Callable[[bytes], bytes]] = {}
-        try:
-            async with aclosing(
-                stream_text_audio(pump, first, settings, start, end)
-            ) as audio:
-                async for index, chunk in audio:
-                    joiner = joiners.setdefault(index, _joiner(options, index))
-                    if data := joiner(chunk):
-                        record.audio_started()
-                        yield data
-        except BaseException as err:
-            record.failed(err)
-            raise
-        record.succeeded()
-
-    async def _http_chunks(
-        self, plan: RequestPlan, record: RequestRecord
-    ) -> AsyncGenerator[bytes]:
-        """One attempt at the SSE audio of a short text."""
-        assert self._http is not None
-        response = HttpResponse()
-        async for chunk in self._http.stream(plan.tasks[0][0], plan.options, response):
-            record.audio_started()
-            yield chunk
-        record.add_http(response)
-
-    async def _http_file(self, plan: RequestPlan, record: RequestRecord) -> bytes:
-        """One attempt at the whole audio of a short text from the HTTP API."""
-        assert self._http is not None
-        response = HttpResponse()
-        audio = await self._http.download(plan.tasks[0][0], plan.options, response)
-        record.audio_started()
-        record.add_http(response)
-        return audio
-
-
-def _joiner(options: SynthesisOptions, task_index: int) -> Callable[[bytes], bytes]:
-    """How a task's audio joins the stream: later WAV tasks lose their header."""
-    if options.format == "wav" and task_index > 0:
-        return WavHeaderStripper().feed
-    return _unchanged
-
-
-def _unchanged(chunk: bytes) -> bytes:
-    return chunk

@@ -4,11 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 
+from .audio import EXTENSIONS, AudioFormat
 from .errors import CosyVoiceError
 from .http import HttpResponse
+from .options import SynthesisOptions
+from .router import Route
 from .stats import ClientStats
 from .task import SynthesisTask
+
+
+@dataclass(frozen=True, slots=True)
+class SynthesisResult:
+    """The audio of one finished request and what it cost."""
+
+    audio: bytes
+    format: AudioFormat
+    sample_rate: int
+    characters: int
+    """Billed characters as the service reported them."""
+    first_audio_latency: float | None
+    """Seconds from the request to its first audio byte."""
+    total_time: float
+    task_id: str
+    """Task id (WebSocket) or request id (HTTP) of the last request to the service."""
+    request_uuid: str | None = None
+    route: Route = "websocket"
+
+    @property
+    def extension(self) -> str:
+        """File extension of the audio (``ogg`` for opus)."""
+        return EXTENSIONS[self.format]
 
 
 class RequestRecord:
@@ -49,6 +76,22 @@ class RequestRecord:
         if self.first_audio_at is None:
             return None
         return self.first_audio_at - self.began
+
+    def result(
+        self, audio: bytes, options: SynthesisOptions, route: Route
+    ) -> SynthesisResult:
+        """What the finished request made, for the caller."""
+        return SynthesisResult(
+            audio=audio,
+            format=options.format,
+            sample_rate=options.sample_rate,
+            characters=self.characters,
+            first_audio_latency=self.first_audio_latency(),
+            total_time=time.monotonic() - self.began,
+            task_id=self.last_id or "",
+            request_uuid=self.request_uuid,
+            route=route,
+        )
 
     def succeeded(self) -> None:
         """Count the request as a success."""

@@ -12,15 +12,21 @@ import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
+from functools import partial
 
+from .audio import task_joiner
 from .connection import Timeouts
 from .errors import ConnectionDroppedError, CosyVoiceError
+from .http import HttpResponse, HttpSynthesizer
 from .options import SynthesisOptions
+from .planning import RequestPlan
 from .pool import ConnectionPool
 from .request_record import RequestRecord
 from .retry import RetryPolicy
+from .router import Route
 from .stats import ClientStats
 from .task import SynthesisTask, TaskState
+from .text_stream import StreamingSettings, TextPump, stream_text_audio
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,6 +81,56 @@ class TaskRunner:
             task.connection.broken = True
         self._pool.release(task.connection)
         await task.close_if_unfinished()
+
+    async def plan_chunks(
+        self,
+        plan: RequestPlan,
+        route: Route,
+        http: HttpSynthesizer | None,
+        record: RequestRecord,
+    ) -> AsyncGenerator[bytes]:
+        """The audio of a planned request as it comes, its tasks joined in one stream.
+
+        Each task is retried until its first chunk is out.
+        """
+        if route == "http":
+            attempts = [partial(self.http_chunks, http, plan, record)]
+        else:
+            attempts = [
+                partial(self.task_audio, pieces, plan.options, record)
+                for pieces in plan.tasks
+            ]
+        for index, attempt in enumerate(attempts):
+            joiner = task_joiner(plan.options.format, index)
+            async with aclosing(self.streamed(attempt, record)) as chunks:
+                async for chunk in chunks:
+                    if audio := joiner(chunk):
+                        yield audio
+
+    async def plan_audio(
+        self,
+        plan: RequestPlan,
+        route: Route,
+        http: HttpSynthesizer | None,
+        record: RequestRecord,
+    ) -> bytes:
+        """All audio of a planned request; each task is retried from its start."""
+        if route == "http":
+            return await self.whole(partial(self.http_file, http, plan, record), record)
+        files = [
+            await self.whole(
+                partial(
+                    self.task_file,
+                    pieces,
+                    plan.options,
+                    partial(task_joiner, plan.options.format, index),
+                    record,
+                ),
+                record,
+            )
+            for index, pieces in enumerate(plan.tasks)
+        ]
+        return b"".join(files)
 
     async def task_audio(
         self, pieces: list[str], options: SynthesisOptions, record: RequestRecord
@@ -139,6 +195,61 @@ class TaskRunner:
             except CosyVoiceError as err:
                 if not await self.may_retry(err, record, restartable=True):
                     raise
+
+    async def duplex(
+        self,
+        pump: TextPump,
+        first: str,
+        options: SynthesisOptions,
+        settings: StreamingSettings,
+        record: RequestRecord,
+    ) -> AsyncGenerator[bytes]:
+        """Text still arriving, into duplex tasks; their audio, joined, out."""
+
+        async def end(task: SynthesisTask) -> None:
+            await self.end(task)
+            if task.state is TaskState.FINISHED:
+                record.add_task(task)
+
+        start = partial(self.start, options, record)
+        joiners: dict[int, Callable[[bytes], bytes]] = {}
+        try:
+            async with aclosing(
+                stream_text_audio(pump, first, settings, start, end)
+            ) as audio:
+                async for index, chunk in audio:
+                    joiner = joiners.setdefault(
+                        index, task_joiner(options.format, index)
+                    )
+                    if data := joiner(chunk):
+                        record.audio_started()
+                        yield data
+        except BaseException as err:
+            record.failed(err)
+            raise
+        record.succeeded()
+
+    async def http_chunks(
+        self, http: HttpSynthesizer | None, plan: RequestPlan, record: RequestRecord
+    ) -> AsyncGenerator[bytes]:
+        """One attempt at the SSE audio of a short text."""
+        assert http is not None
+        response = HttpResponse()
+        async for chunk in http.stream(plan.tasks[0][0], plan.options, response):
+            record.audio_started()
+            yield chunk
+        record.add_http(response)
+
+    async def http_file(
+        self, http: HttpSynthesizer | None, plan: RequestPlan, record: RequestRecord
+    ) -> bytes:
+        """One attempt at the whole audio of a short text from the HTTP API."""
+        assert http is not None
+        response = HttpResponse()
+        audio = await http.download(plan.tasks[0][0], plan.options, response)
+        record.audio_started()
+        record.add_http(response)
+        return audio
 
     async def may_retry(
         self, error: CosyVoiceError, record: RequestRecord, *, restartable: bool = False
