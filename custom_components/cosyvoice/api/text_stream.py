@@ -181,6 +181,94 @@ async def read_whole_or_first(
             return text, False
 
 
+class _Writer:
+    """Sends the text, batched, into one task after another while it arrives.
+
+    Each task it starts goes into ``tasks`` for the reader; ``None`` there says the
+    text is done, an exception that the writer failed (also kept in :attr:`failure`).
+    """
+
+    def __init__(
+        self,
+        pump: TextPump,
+        settings: StreamingSettings,
+        start_task: Callable[[], Awaitable[SynthesisTask]],
+        tasks: asyncio.Queue[SynthesisTask | BaseException | None],
+    ) -> None:
+        """Nothing is sent before :meth:`run`."""
+        self._pump = pump
+        self._settings = settings
+        self._start_task = start_task
+        self._tasks = tasks
+        self._batcher = TextBatcher(settings.clause_chars)
+        self._task: SynthesisTask | None = None
+        self.started: list[SynthesisTask] = []
+        self.failure: BaseException | None = None
+
+    async def run(self, first_text: str) -> None:
+        """Write everything; on failure, close the open task so the reader wakes."""
+        try:
+            await self._write(first_text)
+            self._tasks.put_nowait(None)
+        except BaseException as err:
+            self.failure = err
+            self._tasks.put_nowait(err)
+            if self._task is not None:
+                await self._task.close_if_unfinished()
+            if not isinstance(err, asyncio.CancelledError):
+                return
+            raise
+
+    async def _write(self, first_text: str) -> None:
+        await self._send(self._batcher.feed(first_text))
+        while True:
+            try:
+                piece = await self._pump.next(self._wait())
+            except TimeoutError:
+                await self._quiet()
+                continue
+            if piece is None:
+                await self._send(self._batcher.flush())
+                break
+            await self._send(self._batcher.feed(piece))
+        # The first text was not blank, so at least one task was started.
+        if self._task is not None:
+            await self._task.finish()
+
+    def _wait(self) -> float | None:
+        """How long to wait for more text before acting on the quiet."""
+        if self._batcher.pending.strip():
+            return self._settings.pause
+        if self._task is not None:
+            return self._settings.idle_finish
+        return None
+
+    async def _quiet(self) -> None:
+        """The writer paused: send what waits, or finish an idle task."""
+        if self._batcher.pending.strip():
+            await self._send(self._batcher.flush())
+            if self._settings.flush_on_pause and self._task is not None:
+                await self._task.flush()
+        elif self._task is not None:
+            await self._task.finish()
+            self._task = None
+
+    async def _send(self, pieces: list[str]) -> None:
+        for piece in pieces:
+            length = billed_length(piece)
+            if (
+                self._task is not None
+                and self._task.sent_characters + length > MAX_CHARS_PER_TASK
+            ):
+                await self._task.finish()
+                self._task = None
+            if self._task is None:
+                self._task = await self._start_task()
+                self.started.append(self._task)
+                self._tasks.put_nowait(self._task)
+            await self._task.send_text(piece)
+
+
 async def stream_text_audio(
     pump: TextPump,
     first_text: str,
@@ -195,73 +283,9 @@ async def stream_text_audio(
     audio has been read or the stream stops.
     """
     tasks: asyncio.Queue[SynthesisTask | BaseException | None] = asyncio.Queue()
-    started: list[SynthesisTask] = []
+    writer = _Writer(pump, settings, start_task, tasks)
+    job = asyncio.create_task(writer.run(first_text), name="cosyvoice-text-writer")
     ended: set[int] = set()
-    writer_failure: list[BaseException] = []
-
-    async def begin() -> SynthesisTask:
-        task = await start_task()
-        started.append(task)
-        tasks.put_nowait(task)
-        return task
-
-    async def write() -> None:
-        batcher = TextBatcher(settings.clause_chars)
-        task: SynthesisTask | None = None
-
-        async def send(pieces: list[str]) -> None:
-            nonlocal task
-            for piece in pieces:
-                length = billed_length(piece)
-                if (
-                    task is not None
-                    and task.sent_characters + length > MAX_CHARS_PER_TASK
-                ):
-                    await task.finish()
-                    task = None
-                if task is None:
-                    task = await begin()
-                await task.send_text(piece)
-
-        try:
-            await send(batcher.feed(first_text))
-            while True:
-                if batcher.pending.strip():
-                    timeout: float | None = settings.pause
-                elif task is not None:
-                    timeout = settings.idle_finish
-                else:
-                    timeout = None
-                try:
-                    piece = await pump.next(timeout)
-                except TimeoutError:
-                    if batcher.pending.strip():
-                        await send(batcher.flush())
-                        if settings.flush_on_pause and task is not None:
-                            await task.flush()
-                    elif task is not None:
-                        await task.finish()
-                        task = None
-                    continue
-                if piece is None:
-                    await send(batcher.flush())
-                    break
-                await send(batcher.feed(piece))
-            # The first text was not blank, so at least one task was started.
-            if task is not None:
-                await task.finish()
-            tasks.put_nowait(None)
-        except BaseException as err:
-            writer_failure.append(err)
-            tasks.put_nowait(err)
-            if task is not None:
-                # The reader waits for this task's audio; closing it wakes the reader.
-                await task.close_if_unfinished()
-            if not isinstance(err, asyncio.CancelledError):
-                return
-            raise
-
-    writer = asyncio.create_task(write(), name="cosyvoice-text-writer")
     index = 0
     try:
         while (item := await tasks.get()) is not None:
@@ -272,21 +296,21 @@ async def stream_text_audio(
                     yield index, chunk
             except CosyVoiceError:
                 # A failed writer closed the task to wake us: its error is the cause.
-                if writer_failure:
-                    raise writer_failure[0] from None
+                if writer.failure is not None:
+                    raise writer.failure from None
                 raise
             finally:
                 ended.add(id(item))
                 await end_task(item)
             index += 1
-        await writer
-        if writer_failure:
-            raise writer_failure[0]
+        await job
+        if writer.failure is not None:
+            raise writer.failure
     finally:
-        if not writer.done():
-            writer.cancel()
+        if not job.done():
+            job.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await writer
-        for task in started:
+                await job
+        for task in writer.started:
             if id(task) not in ended:
                 await end_task(task)
