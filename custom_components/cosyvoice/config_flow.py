@@ -28,7 +28,6 @@ from homeassistant.helpers.selector import (
 )
 
 from .api import (
-    MODELS,
     REGION_CN,
     REGION_CUSTOM,
     AccountError,
@@ -36,8 +35,9 @@ from .api import (
     CosyVoiceError,
     InvalidOptionError,
     SynthesisOptions,
-    default_voice,
     find_voice,
+    http_serves,
+    voice_for_model,
     voices_for_model,
 )
 from .const import (
@@ -374,8 +374,7 @@ class CosyVoiceOptionsFlow(OptionsFlow):
             else:
                 return self._async_save({**self._chosen, CONF_VOICE: voice})
         current = str(option(self.config_entry.options, CONF_VOICE))
-        if not _voice_fits(model, current):
-            current = default_voice(model) or ""
+        current = voice_for_model(model, current) or ""
         voices = voices_for_model(model)
         choices = [SelectOptionDict(value=v.voice_id, label=v.name) for v in voices]
         if current and all(v.voice_id != current for v in voices):
@@ -432,20 +431,12 @@ class CosyVoiceOptionsFlow(OptionsFlow):
         except InvalidOptionError as err:
             if err.option != CONF_VOICE:
                 return {err.option: f"invalid_{err.option}"}
-        if chosen[CONF_ROUTE] == "http" and not (
-            MODELS[model].http and endpoint_from_data(self.config_entry.data).http_url
+        endpoint = endpoint_from_data(self.config_entry.data)
+        if chosen[CONF_ROUTE] == "http" and not http_serves(
+            model, endpoint_has_http=endpoint.http_url is not None
         ):
             return {CONF_ROUTE: "http_unavailable"}
         return {}
-
-
-def _voice_fits(model: str, voice: str) -> bool:
-    """Whether ``model`` speaks ``voice`` (a system voice of its family, or cloned)."""
-    try:
-        SynthesisOptions(model=model, voice=voice)
-    except InvalidOptionError:
-        return False
-    return True
 
 
 def _settings_schema() -> vol.Schema:

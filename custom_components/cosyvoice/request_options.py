@@ -25,7 +25,7 @@ from .api import (
     AudioFormat,
     InvalidOptionError,
     SynthesisOptions,
-    default_voice,
+    voice_for_model,
 )
 from .const import (
     CONF_FORMAT,
@@ -87,7 +87,7 @@ def resolve(options: Mapping[str, Any], defaults: Mapping[str, Any]) -> Resolved
     model = str(options.get(CONF_MODEL))
     voice = str(options.get(CONF_VOICE) or "")
     if model != defaults.get(CONF_MODEL) and voice == defaults.get(CONF_VOICE):
-        voice = _voice_for(model, voice)
+        voice = voice_for_model(model, voice) or voice
     instruction = options.get(CONF_INSTRUCTION)
     synthesis = SynthesisOptions(
         model=model,
@@ -116,15 +116,6 @@ def _opus_rate(wanted: int) -> int:
     """The Opus rate closest to ``wanted``, not below it when possible."""
     rates = sorted(OPUS_SAMPLE_RATES)
     return next((rate for rate in rates if rate >= wanted), rates[-1])
-
-
-def _voice_for(model: str, configured: str) -> str:
-    try:
-        SynthesisOptions(model=model, voice=configured)
-    except InvalidOptionError as err:
-        if err.option == CONF_VOICE:
-            return default_voice(model) or configured
-    return configured
 
 
 def _integer(name: str, value: object) -> int:

@@ -39,11 +39,11 @@ from .errors import (
     TextTooLongError,
 )
 from .models import DEFAULT_MODEL, MODELS
-from .options import SynthesisOptions, default_voice
+from .options import SynthesisOptions, default_voice, voice_for_model
 from .pool import ConnectionPool, PoolSettings
 from .request_record import SynthesisResult
 from .retry import NO_RETRY, RetryPolicy
-from .router import ROUTE_CHOICES, RouteChoice, RoutingSettings
+from .router import ROUTE_CHOICES, RouteChoice, RoutingSettings, http_serves
 from .task import SynthesisTask
 from .text import billed_length
 from .text_stream import StreamingSettings
@@ -103,8 +103,10 @@ __all__ = [
     "billed_length",
     "default_voice",
     "find_voice",
+    "http_serves",
     "languages_for_model",
     "normalize_language",
+    "voice_for_model",
     "voices_for_language",
     "voices_for_model",
     "wav_header",

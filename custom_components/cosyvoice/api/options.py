@@ -138,6 +138,20 @@ def _check_range(
         )
 
 
+def voice_for_model(model: str, voice: str) -> str | None:
+    """``voice`` if ``model`` speaks it, else the model's default voice (if any).
+
+    A model speaks the system voices of its family and the voices cloned or designed
+    for it. An unknown model is left for :class:`SynthesisOptions` to refuse.
+    """
+    try:
+        SynthesisOptions(model=model, voice=voice)
+    except InvalidOptionError as err:
+        if err.option == "voice":
+            return default_voice(model)
+    return voice
+
+
 def default_voice(model: str) -> str | None:
     """The model's default system voice; None for cloned-only or unknown models."""
     info = MODELS.get(model)

@@ -6,11 +6,11 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Final
 
-from .errors import InvalidOptionError, InvalidTextError, TextTooLongError
+from .errors import InvalidOptionError, TextTooLongError
 from .options import SynthesisOptions
 from .split import group_for_tasks, split_text
 from .ssml import check_ssml, is_ssml
-from .text import MAX_CHARS_PER_MESSAGE, billed_length
+from .text import MAX_CHARS_PER_MESSAGE, check_text
 
 MAX_CHARS_PER_REQUEST: Final = 1_000_000
 """Billed characters one request may carry: about 20 hours of speech."""
@@ -27,8 +27,7 @@ class RequestPlan:
 
 def plan_request(text: str, options: SynthesisOptions) -> RequestPlan:
     """Check ``text`` and cut it to the service's limits; raises before any I/O."""
-    if not text or not text.strip():
-        raise InvalidTextError("text is empty")
+    length = check_text(text, limit=MAX_CHARS_PER_REQUEST)
     if is_ssml(text):
         if not options.model_info.ssml:
             raise InvalidOptionError(
@@ -36,7 +35,6 @@ def plan_request(text: str, options: SynthesisOptions) -> RequestPlan:
             )
         check_ssml(text)
         # The service takes an SSML document in one message only.
-        length = billed_length(text)
         if length > MAX_CHARS_PER_MESSAGE:
             raise TextTooLongError(
                 f"an SSML document must fit in one message of {MAX_CHARS_PER_MESSAGE}"
@@ -46,13 +44,5 @@ def plan_request(text: str, options: SynthesisOptions) -> RequestPlan:
             )
         return RequestPlan(
             dataclasses.replace(options, enable_ssml=True), [[text]], ssml=True
-        )
-    length = billed_length(text)
-    if length > MAX_CHARS_PER_REQUEST:
-        raise TextTooLongError(
-            f"text is {length} billed characters; one request takes at most "
-            f"{MAX_CHARS_PER_REQUEST} (Han characters count 2)",
-            length=length,
-            limit=MAX_CHARS_PER_REQUEST,
         )
     return RequestPlan(options, group_for_tasks(split_text(text)), ssml=False)

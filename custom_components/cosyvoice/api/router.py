@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .errors import InvalidOptionError
+from .models import MODELS
 from .planning import RequestPlan
 from .text import billed_length
 
@@ -35,6 +36,15 @@ class RoutingSettings:
             raise InvalidOptionError("long_text_threshold", "must be 0 or more")
 
 
+def http_serves(model: str, *, endpoint_has_http: bool) -> bool:
+    """Whether the HTTP API speaks ``model`` at an endpoint.
+
+    Not every model has it, and not every endpoint (International has none).
+    """
+    info = MODELS.get(model)
+    return endpoint_has_http and info is not None and info.http
+
+
 def choose_route(
     plan: RequestPlan,
     settings: RoutingSettings,
@@ -48,7 +58,7 @@ def choose_route(
     WebSocket; so does short text when a warm connection is idle, since it then
     skips every handshake. Otherwise short text takes the HTTP API.
     """
-    http_possible = http_available and plan.options.model_info.http
+    http_possible = http_serves(plan.options.model, endpoint_has_http=http_available)
     if settings.route == "http":
         if not http_possible:
             raise InvalidOptionError(
