@@ -1,4 +1,4 @@
-"""Diagnostics: the entry with its secrets redacted, and the session manager's numbers."""
+"""Diagnostics: the entry with its secrets redacted, and the connection pool's numbers."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """What support needs: configuration, endpoint, pool and recent failures."""
     client = entry.runtime_data.client
-    manager = entry.runtime_data.manager
+    pool = entry.runtime_data.pool
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "endpoint": {
@@ -33,11 +33,11 @@ async def async_get_config_entry_diagnostics(
             "route": client.routing.route,
             "long_text_threshold": client.routing.long_text_threshold,
         },
-        "session_manager": {
-            "max_connections": manager.settings.max_connections,
-            "max_idle": manager.settings.max_idle,
-            "max_age": manager.settings.max_age,
-            "waiting": manager.waiting,
+        "connection_pool": {
+            "max_connections": pool.settings.max_connections,
+            "max_idle": pool.settings.max_idle,
+            "max_age": pool.settings.max_age,
+            "waiting": pool.waiting,
         },
         "statistics": client.snapshot(),
     }

@@ -35,13 +35,13 @@ from .option_table import DEFAULT_OPTIONS
 
 @dataclass(slots=True)
 class CosyVoiceData:
-    """What a loaded entry owns: the client and, inside it, the session manager."""
+    """What a loaded entry owns: the client and, inside it, its connection pool."""
 
     client: CosyVoiceClient
 
     @property
-    def manager(self) -> ConnectionPool:
-        """The session manager: every WebSocket of this entry."""
+    def pool(self) -> ConnectionPool:
+        """Every WebSocket connection of this entry."""
         return self.client.pool
 
 

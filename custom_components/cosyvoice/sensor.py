@@ -27,7 +27,7 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .api import ERROR_KINDS, CosyVoiceClient
-from .entity import service_device
+from .device import service_device
 from .runtime import CosyVoiceConfigEntry
 
 # Sensors are pushed by the client and never polled or updated by Home Assistant.

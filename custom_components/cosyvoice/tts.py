@@ -36,7 +36,7 @@ from .const import (
     CONF_MODEL,
     CONF_VOICE,
 )
-from .entity import service_device
+from .device import service_device
 from .error_mapping import to_ha_error
 from .issues import (
     async_create_account_issue,
@@ -50,7 +50,7 @@ from .runtime import CosyVoiceConfigEntry, option
 
 _LOGGER = logging.getLogger(__name__)
 
-# Requests queue in the entry's session manager, which bounds them itself.
+# Requests queue in the entry's connection pool, which bounds them itself.
 PARALLEL_UPDATES = 0
 
 STREAMING = StreamingSettings()
@@ -73,7 +73,7 @@ async def async_setup_entry(
 
 
 class CosyVoiceTTSEntity(TextToSpeechEntity):
-    """Speech from CosyVoice, through the entry's client and session manager."""
+    """Speech from CosyVoice, through the entry's client and its connection pool."""
 
     _attr_has_entity_name = True
     # Home Assistant refuses to speak with an entity whose name is None.

@@ -96,7 +96,7 @@ async def test_no_update_listener(
     assert loaded_entry.runtime_data.client is client
     hass.config_entries.async_update_entry(loaded_entry, options={"pool_size": 1})
     assert await hass.config_entries.async_reload(loaded_entry.entry_id)
-    assert loaded_entry.runtime_data.manager.settings.max_connections == 1
+    assert loaded_entry.runtime_data.pool.settings.max_connections == 1
 
 
 async def test_diagnostics_redact_secrets(
@@ -130,7 +130,7 @@ async def test_diagnostics_redact_secrets(
         "http_api": True,
         "workspace": True,
     }
-    assert diagnostics["session_manager"]["max_connections"] == 4
+    assert diagnostics["connection_pool"]["max_connections"] == 4
     statistics = diagnostics["statistics"]
     assert statistics["requests"] == 2
     assert statistics["successes"] == 1
