@@ -35,10 +35,9 @@ from .api import (
     CosyVoiceError,
     InvalidOptionError,
     SynthesisOptions,
-    find_voice,
     http_serves,
+    picker_voices,
     voice_for_model,
-    voices_for_model,
 )
 from .const import (
     CONF_FORMAT,
@@ -375,13 +374,10 @@ class CosyVoiceOptionsFlow(OptionsFlow):
                 return self._async_save({**self._chosen, CONF_VOICE: voice})
         current = str(option(self.config_entry.options, CONF_VOICE))
         current = voice_for_model(model, current) or ""
-        voices = voices_for_model(model)
-        choices = [SelectOptionDict(value=v.voice_id, label=v.name) for v in voices]
-        if current and all(v.voice_id != current for v in voices):
-            # A cloned voice, or a variant of a system voice the picker leaves out.
-            known = find_voice(current)
-            label = known.name if known else current
-            choices.insert(0, SelectOptionDict(value=current, label=label))
+        choices = [
+            SelectOptionDict(value=voice_id, label=info.name if info else voice_id)
+            for voice_id, info in picker_voices(model, current)
+        ]
         schema = vol.Schema(
             {
                 vol.Required(CONF_VOICE): SelectSelector(

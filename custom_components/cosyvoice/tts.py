@@ -25,9 +25,7 @@ from .api import (
     CosyVoiceError,
     StreamingSettings,
     SynthesisOptions,
-    find_voice,
-    normalize_language,
-    voices_for_language,
+    picker_voices,
     wav_header,
 )
 from .availability import Availability
@@ -102,17 +100,10 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         cloned or designed voice, or a variant the picker does not show), so the
         picker can show the voice actually in use.
         """
-        voices = [
-            Voice(info.voice_id, info.name)
-            for info in voices_for_language(self._model, language)
+        return [
+            Voice(voice_id, info.name if info else f"{voice_id} (custom voice)")
+            for voice_id, info in picker_voices(self._model, self._voice, language)
         ]
-        if all(voice.voice_id != self._voice for voice in voices):
-            known = find_voice(self._voice)
-            if known is None:
-                voices.insert(0, Voice(self._voice, f"{self._voice} (custom voice)"))
-            elif normalize_language(language) in known.languages:
-                voices.insert(0, Voice(self._voice, known.name))
-        return voices
 
     async def async_get_tts_audio(
         self, message: str, language: str, options: dict[str, Any]

@@ -22,6 +22,7 @@ from custom_components.cosyvoice.api.voices import (
     is_cloned_voice_id,
     languages_for_model,
     normalize_language,
+    picker_voices,
     voices_for_language,
     voices_for_model,
 )
@@ -336,3 +337,15 @@ def test_languages_for_v35_are_cloning_languages() -> None:
 
 def test_languages_for_unknown_model() -> None:
     assert languages_for_model("nope") == []
+
+
+def test_picker_leads_with_the_voice_in_use_when_the_list_leaves_it_out() -> None:
+    model = "cosyvoice-v3-flash"
+    listed = picker_voices(model, "longanyang")
+    assert [v for v, _ in listed] == _ids(voices_for_model(model))
+    cloned = f"{model}-myvoice-0a1b2c"
+    assert picker_voices(model, cloned)[0] == (cloned, None)
+    # A variant the list hides leads too, but only where it speaks the language.
+    assert picker_voices(model, "longhuhu", "zh")[0] == ("longhuhu", VOICES["longhuhu"])
+    assert "longhuhu" not in [v for v, _ in picker_voices(model, "longhuhu", "ja")]
+    assert picker_voices("cosyvoice-v3.5-plus", "") == []

@@ -51,6 +51,7 @@ from .voices import (
     find_voice,
     languages_for_model,
     normalize_language,
+    picker_voices,
     voices_for_language,
     voices_for_model,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "http_serves",
     "languages_for_model",
     "normalize_language",
+    "picker_voices",
     "voice_for_model",
     "voices_for_language",
     "voices_for_model",

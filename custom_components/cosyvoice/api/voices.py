@@ -428,6 +428,33 @@ def voices_for_language(model: str, language: str) -> list[VoiceInfo]:
     return [v for v in voices_for_model(model) if code in v.languages]
 
 
+def picker_voices(
+    model: str, configured: str, language: str | None = None
+) -> list[tuple[str, VoiceInfo | None]]:
+    """A voice picker's list: ``(voice id, info)``, the voice in use first if missing.
+
+    The model's voices (for ``language``) are listed. The voice in use leads when the
+    list leaves it out: a cloned or designed voice (``info`` is None: no catalogue knows it), or
+    a variant of a system voice the list does not show; a system voice that does not
+    speak ``language`` is not added.
+    """
+    voices = (
+        voices_for_model(model)
+        if language is None
+        else voices_for_language(model, language)
+    )
+    listed: list[tuple[str, VoiceInfo | None]] = [(v.voice_id, v) for v in voices]
+    if configured and all(v.voice_id != configured for v in voices):
+        known = find_voice(configured)
+        if (
+            known is None
+            or language is None
+            or normalize_language(language) in known.languages
+        ):
+            listed.insert(0, (configured, known))
+    return listed
+
+
 def find_voice(voice_id: str) -> VoiceInfo | None:
     """Return the system voice with this id, or None (unknown, or a cloned voice)."""
     return VOICES.get(voice_id)
