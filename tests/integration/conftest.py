@@ -9,8 +9,11 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+from homeassistant.components import tts
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -21,6 +24,7 @@ from custom_components.cosyvoice.const import (
     CONF_WS_URL,
     DOMAIN,
 )
+from custom_components.cosyvoice.tts import CosyVoiceTTSEntity
 from devtools.emulator import DashScopeEmulator
 from tests.conftest import TEST_API_KEY
 
@@ -113,6 +117,32 @@ def config_entry(hass: HomeAssistant, emulator: DashScopeEmulator) -> MockConfig
     )
     entry.add_to_hass(hass)
     return entry
+
+
+def tts_entity(hass: HomeAssistant, entry: MockConfigEntry) -> CosyVoiceTTSEntity:
+    """The entry's TTS entity, as Home Assistant holds it."""
+    entity_id = er.async_get(hass).async_get_entity_id("tts", DOMAIN, entry.entry_id)
+    found = tts.get_engine_instance(hass, entity_id or "")
+    assert isinstance(found, CosyVoiceTTSEntity)
+    return found
+
+
+@pytest.fixture
+def entity(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> CosyVoiceTTSEntity:
+    """The loaded entry's TTS entity."""
+    return tts_entity(hass, loaded_entry)
+
+
+@pytest.fixture
+async def entity_id(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> str:
+    """The entry's TTS entity id, with what serving audio over HTTP needs."""
+    await async_process_ha_core_config(
+        hass, {"internal_url": "http://example.local:8123"}
+    )
+    assert await async_setup_component(hass, "media_source", {})
+    found = er.async_get(hass).async_get_entity_id("tts", DOMAIN, loaded_entry.entry_id)
+    assert found is not None
+    return found
 
 
 @pytest.fixture

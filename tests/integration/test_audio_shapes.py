@@ -13,38 +13,22 @@ from http import HTTPStatus
 
 import pytest
 from homeassistant.core import HomeAssistant
-from homeassistant.core_config import async_process_ha_core_config
-from homeassistant.helpers import entity_registry as er
-from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.cosyvoice.const import DOMAIN
 from tests.audio_shapes import Shape, mismatch, shapes
-
-
-@pytest.fixture
-async def engine(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> str:
-    await async_process_ha_core_config(
-        hass, {"internal_url": "http://example.local:8123"}
-    )
-    assert await async_setup_component(hass, "media_source", {})
-    found = er.async_get(hass).async_get_entity_id("tts", DOMAIN, loaded_entry.entry_id)
-    assert found is not None
-    return found
 
 
 @pytest.mark.parametrize("fmt", ["wav", "flac", "mp3", "ogg"])
 async def test_every_asked_shape_is_delivered_exactly(
     hass: HomeAssistant,
-    engine: str,
+    entity_id: str,
     hass_client: ClientSessionGenerator,
     fmt: str,
 ) -> None:
     client = await hass_client()
     wrong: dict[Shape, str] = {}
     for shape in shapes(fmt):
-        body = {"engine_id": engine, "message": "你好。", "options": shape.options()}
+        body = {"engine_id": entity_id, "message": "你好。", "options": shape.options()}
         response = await client.post("/api/tts_get_url", json=body)
         assert response.status == HTTPStatus.OK, await response.text()
         path = (await response.json())["path"]

@@ -6,30 +6,15 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from homeassistant.components import tts
 from homeassistant.components.tts.entity import TTSAudioRequest
-from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cosyvoice.const import DOMAIN
 from custom_components.cosyvoice.tts import CosyVoiceTTSEntity
 from devtools.emulator import DashScopeEmulator, Fault
 
 LOGGER = "custom_components.cosyvoice.availability"
 UNAVAILABLE = "CosyVoice (CosyVoice (emulator)) is unavailable: InternalError: oops"
 BACK = "CosyVoice (CosyVoice (emulator)) is available again"
-
-
-@pytest.fixture
-def entity(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> CosyVoiceTTSEntity:
-    entity_id = er.async_get(hass).async_get_entity_id(
-        "tts", DOMAIN, loaded_entry.entry_id
-    )
-    found = tts.get_engine_instance(hass, entity_id or "")
-    assert isinstance(found, CosyVoiceTTSEntity)
-    return found
 
 
 @pytest.fixture

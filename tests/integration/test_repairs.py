@@ -8,20 +8,19 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from homeassistant.components import tts
 from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cosyvoice.const import DOMAIN
-from custom_components.cosyvoice.tts import CosyVoiceTTSEntity
 from devtools.emulator import DashScopeEmulator, Fault
+
+from .conftest import tts_entity
 
 NEW_KEY = "sk-test-new-key-fedcba9876543210"
 STRINGS = json.loads(
@@ -31,22 +30,15 @@ STRINGS = json.loads(
 )
 
 
-def _entity(hass: HomeAssistant, entry: MockConfigEntry) -> CosyVoiceTTSEntity:
-    entity_id = er.async_get(hass).async_get_entity_id("tts", DOMAIN, entry.entry_id)
-    entity = tts.get_engine_instance(hass, entity_id or "")
-    assert isinstance(entity, CosyVoiceTTSEntity)
-    return entity
-
-
 async def _speak(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    entity = _entity(hass, entry)
+    entity = tts_entity(hass, entry)
     await entity.async_get_tts_audio(
         "你好", "zh-CN", dict(entity.default_options or {})
     )
 
 
 async def _stream(hass: HomeAssistant, entry: MockConfigEntry) -> bytes:
-    entity = _entity(hass, entry)
+    entity = tts_entity(hass, entry)
 
     async def text() -> AsyncIterator[str]:
         yield "你好。"

@@ -16,7 +16,6 @@ from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cosyvoice.api import StreamingSettings, wav_header
@@ -37,16 +36,6 @@ def fast_streaming() -> AsyncIterator[None]:
         StreamingSettings(pause=0.05, idle_finish=0.3),
     ):
         yield
-
-
-@pytest.fixture
-def entity(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> CosyVoiceTTSEntity:
-    entity_id = er.async_get(hass).async_get_entity_id(
-        "tts", DOMAIN, loaded_entry.entry_id
-    )
-    found = tts.get_engine_instance(hass, entity_id or "")
-    assert isinstance(found, CosyVoiceTTSEntity)
-    return found
 
 
 def _options(entity: CosyVoiceTTSEntity, **extra: Any) -> dict[str, Any]:

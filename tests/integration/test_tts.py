@@ -15,7 +15,6 @@ from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_mock_service,
@@ -30,18 +29,6 @@ from custom_components.cosyvoice.const import DOMAIN
 from custom_components.cosyvoice.tts import CosyVoiceTTSEntity
 from devtools.emulator import DashScopeEmulator, Fault
 from tests.emulator.wire import decode
-
-
-@pytest.fixture
-async def entity_id(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> str:
-    """The entry's TTS entity, with what serving audio over HTTP needs."""
-    await async_process_ha_core_config(
-        hass, {"internal_url": "http://example.local:8123"}
-    )
-    assert await async_setup_component(hass, "media_source", {})
-    found = er.async_get(hass).async_get_entity_id("tts", DOMAIN, loaded_entry.entry_id)
-    assert found is not None
-    return found
 
 
 def _entity(hass: HomeAssistant, entity_id: str) -> CosyVoiceTTSEntity:
