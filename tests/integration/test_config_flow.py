@@ -57,6 +57,12 @@ def _credentials(
     return {CONF_API_KEY: key, CONF_REGION: region, ADVANCED: advanced}
 
 
+def _reloads(hass: HomeAssistant) -> Any:
+    """Count the entry reloads while it is active (they still happen)."""
+    entries = hass.config_entries
+    return patch.object(entries, "async_reload", wraps=entries.async_reload)
+
+
 def _fields(result: Any) -> dict[str, Any]:
     """The form's fields by name, the advanced section's marker and schema included."""
     return {str(marker): marker for marker in result["data_schema"].schema}
@@ -334,11 +340,7 @@ async def test_reauth(
     )
     assert result["errors"] == {"base": "invalid_auth"}
 
-    with patch.object(
-        hass.config_entries,
-        "async_reload",
-        wraps=hass.config_entries.async_reload,
-    ) as reload:
+    with _reloads(hass) as reload:
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_API_KEY: OTHER_KEY}
         )
@@ -400,11 +402,7 @@ async def test_reconfigure_a_custom_endpoint(
     assert result["errors"] == {CONF_WS_URL: "invalid_url"}
 
     # A URL left empty is dropped.
-    with patch.object(
-        hass.config_entries,
-        "async_reload",
-        wraps=hass.config_entries.async_reload,
-    ) as reload:
+    with _reloads(hass) as reload:
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_WS_URL: emulator.ws_url}
         )
@@ -570,11 +568,7 @@ async def test_options_reload_once_and_only_when_changed(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def save(settings: dict[str, Any], voice: str) -> int:
-        with patch.object(
-            hass.config_entries,
-            "async_reload",
-            wraps=hass.config_entries.async_reload,
-        ) as reload:
+        with _reloads(hass) as reload:
             result = await _options(hass, loaded_entry)
             result = await hass.config_entries.options.async_configure(
                 result["flow_id"], settings

@@ -30,6 +30,8 @@ from custom_components.cosyvoice.tts import CosyVoiceTTSEntity
 from devtools.emulator import DashScopeEmulator, Fault
 from tests.emulator.wire import decode
 
+from .conftest import entry_data, tts_entity
+
 
 def _entity(hass: HomeAssistant, entity_id: str) -> CosyVoiceTTSEntity:
     entity = tts.get_engine_instance(hass, entity_id)
@@ -56,6 +58,17 @@ async def _get_url_audio(
     path = (await response.json())["path"]
     audio = await client.get(path)
     return path, audio.status, await audio.read()
+
+
+async def _entity_with_options(
+    hass: HomeAssistant, emulator: DashScopeEmulator, options: dict[str, Any]
+) -> CosyVoiceTTSEntity:
+    """The TTS entity of a new emulator entry set up with these options."""
+    entry = MockConfigEntry(domain=DOMAIN, data=entry_data(emulator), options=options)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return tts_entity(hass, entry)
 
 
 def _duration(data: bytes) -> float:
@@ -153,21 +166,11 @@ async def test_voice_picker(
 async def test_custom_voice_leads_the_picker(
     hass: HomeAssistant, emulator: DashScopeEmulator
 ) -> None:
-    from .conftest import entry_data
-
     model = "cosyvoice-v3.5-flash"
     cloned = f"{model}-myvoice-0a1b2c"
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Cloned",
-        data=entry_data(emulator),
-        options={"model": model, "voice": cloned},
+    entity = await _entity_with_options(
+        hass, emulator, {"model": model, "voice": cloned}
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    entity_id = er.async_get(hass).async_get_entity_id("tts", DOMAIN, entry.entry_id)
-    entity = _entity(hass, entity_id or "")
     voices = entity.async_get_supported_voices("zh-CN")
     assert [v.voice_id for v in voices] == [cloned]
     assert "fr" in entity.supported_languages  # v3.5 speaks the cloning languages
@@ -176,18 +179,9 @@ async def test_custom_voice_leads_the_picker(
 async def test_a_configured_variant_the_picker_hides_leads_it(
     hass: HomeAssistant, emulator: DashScopeEmulator
 ) -> None:
-    from .conftest import entry_data
-
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        data=entry_data(emulator),
-        options={"model": "cosyvoice-v3-flash", "voice": "longhuhu"},
+    entity = await _entity_with_options(
+        hass, emulator, {"model": "cosyvoice-v3-flash", "voice": "longhuhu"}
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    entity_id = er.async_get(hass).async_get_entity_id("tts", DOMAIN, entry.entry_id)
-    entity = _entity(hass, entity_id or "")
     voices = entity.async_get_supported_voices("zh")
     assert voices[0].voice_id == "longhuhu"
     assert [v.voice_id for v in voices].count("longhuhu") == 1
