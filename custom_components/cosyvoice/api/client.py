@@ -156,14 +156,9 @@ class CosyVoiceClient:
         route = self.route_for(plan)
         record = RequestRecord(self.stats)
         chunks = self._runner.plan_chunks(plan, route, self._http, record)
-        try:
-            async with aclosing(chunks):
-                async for chunk in chunks:
-                    yield chunk
-        except BaseException as err:
-            record.failed(err)
-            raise
-        record.succeeded()
+        async with aclosing(_recorded(chunks, record)) as audio:
+            async for chunk in audio:
+                yield chunk
 
     async def stream_text(
         self,
@@ -183,13 +178,12 @@ class CosyVoiceClient:
         pump = TextPump(text)
         try:
             first, whole = await read_whole_or_first(pump, settings)
-            chunks = (
-                self.stream(first, options)
-                if whole
-                else self._runner.duplex(
-                    pump, first, options, settings, RequestRecord(self.stats)
-                )
-            )
+            if whole:
+                chunks = self.stream(first, options)
+            else:
+                record = RequestRecord(self.stats)
+                duplex = self._runner.duplex(pump, first, options, settings, record)
+                chunks = _recorded(duplex, record)
             async with aclosing(chunks):
                 async for chunk in chunks:
                     yield chunk
@@ -221,3 +215,17 @@ class CosyVoiceClient:
             http_available=self._http is not None,
             warm_connection=self._pool.idle_connections > 0,
         )
+
+
+async def _recorded(
+    chunks: AsyncGenerator[bytes], record: RequestRecord
+) -> AsyncGenerator[bytes]:
+    """The chunks, with the request counted as failed or succeeded at the end."""
+    try:
+        async with aclosing(chunks):
+            async for chunk in chunks:
+                yield chunk
+    except BaseException as err:
+        record.failed(err)
+        raise
+    record.succeeded()

@@ -212,22 +212,16 @@ class TaskRunner:
                 record.add_task(task)
 
         start = partial(self.start, options, record)
-        joiners: dict[int, Callable[[bytes], bytes]] = {}
-        try:
-            async with aclosing(
-                stream_text_audio(pump, first, settings, start, end)
-            ) as audio:
-                async for index, chunk in audio:
-                    joiner = joiners.setdefault(
-                        index, task_joiner(options.format, index)
-                    )
-                    if data := joiner(chunk):
-                        record.audio_started()
-                        yield data
-        except BaseException as err:
-            record.failed(err)
-            raise
-        record.succeeded()
+        joined, joiner = 0, task_joiner(options.format, 0)
+        async with aclosing(
+            stream_text_audio(pump, first, settings, start, end)
+        ) as audio:
+            async for index, chunk in audio:
+                if index != joined:
+                    joined, joiner = index, task_joiner(options.format, index)
+                if data := joiner(chunk):
+                    record.audio_started()
+                    yield data
 
     async def http_chunks(
         self, http: HttpSynthesizer | None, plan: RequestPlan, record: RequestRecord
