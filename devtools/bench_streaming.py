@@ -121,7 +121,7 @@ async def run(rounds: int) -> dict[str, Any]:
         aiohttp.ClientSession() as session,
     ):
         client = CosyVoiceClient(session, KEY, Endpoint.custom(emulator.ws_url))
-        await client.warm_up()
+        await client.pool.warm_up()
         for seed in range(rounds):
             samples["streaming"].append(await _streaming(client, seed))
             samples["whole_text"].append(await _whole_text(client, seed))

@@ -41,7 +41,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
             translation_placeholders={"detail": str(err)},
         ) from err
     try:
-        await client.warm_up()
+        await client.pool.warm_up()
     except AuthenticationError as err:
         await client.close()
         async_create_invalid_auth_issue(hass, entry)

@@ -108,6 +108,6 @@ async def async_check_credentials(hass: HomeAssistant, data: Mapping[str, Any]) 
     """
     client = build_client(hass, data, {}, retry=False)
     try:
-        await client.warm_up()
+        await client.pool.warm_up()
     finally:
         await client.close()

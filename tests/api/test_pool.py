@@ -170,7 +170,7 @@ async def test_warm_up_makes_the_first_request_reuse(
     make_client: MakeClient, emulator: DashScopeEmulator
 ) -> None:
     client = make_client()
-    await client.warm_up()
+    await client.pool.warm_up()
     assert emulator.connections_opened == 1
     assert client.pool.idle_connections == 1
     await client.synthesize(TEXT, PCM)
@@ -196,25 +196,20 @@ async def test_idle_close_by_the_service_is_transparent(
     assert client.stats.retries == 0
 
 
-async def test_connections_idle_too_long_are_not_reused(
-    make_client: MakeClient, emulator: DashScopeEmulator
+@pytest.mark.parametrize(
+    "settings",
+    [PoolSettings(max_idle=0.05), PoolSettings(max_age=0.05)],
+    ids=["idle too long", "too old"],
+)
+async def test_connections_past_their_limits_are_replaced(
+    make_client: MakeClient, emulator: DashScopeEmulator, settings: PoolSettings
 ) -> None:
-    client = make_client(pool=PoolSettings(max_idle=0.05))
+    client = make_client(pool=settings)
     await client.synthesize(TEXT, PCM)
     await asyncio.sleep(0.1)
     await client.synthesize(TEXT, PCM)
     assert emulator.connections_opened == 2
     assert client.stats.connections_closed == 1
-
-
-async def test_old_connections_are_replaced(
-    make_client: MakeClient, emulator: DashScopeEmulator
-) -> None:
-    client = make_client(pool=PoolSettings(max_age=0.05))
-    await client.synthesize(TEXT, PCM)
-    await asyncio.sleep(0.1)
-    await client.synthesize(TEXT, PCM)
-    assert emulator.connections_opened == 2
 
 
 @pytest.mark.parametrize(
@@ -411,7 +406,7 @@ async def test_close_ends_connections_and_waiters_promptly(
 ) -> None:
     emulator.config.realtime_factor = 0.2
     client = make_client(pool=PoolSettings(max_connections=2))
-    await client.warm_up(2)
+    await client.pool.warm_up(2)
     requests = [asyncio.create_task(client.synthesize(TEXT * 3, PCM)) for _ in range(5)]
     await _until(lambda: client.pool.waiting == 3)
     async with asyncio.timeout(3):
@@ -499,7 +494,7 @@ async def test_cancelled_while_checking_an_idle_connection(
     make_client: MakeClient, emulator: DashScopeEmulator
 ) -> None:
     client = make_client()
-    await client.warm_up()
+    await client.pool.warm_up()
     request = asyncio.create_task(client.synthesize(TEXT, PCM))
     await asyncio.sleep(0)  # it has taken the idle connection and is checking it
     request.cancel()
@@ -514,7 +509,7 @@ async def test_closed_while_checking_an_idle_connection(
     make_client: MakeClient, emulator: DashScopeEmulator
 ) -> None:
     client = make_client()
-    await client.warm_up()
+    await client.pool.warm_up()
     request = asyncio.create_task(client.synthesize(TEXT, PCM))
     await asyncio.sleep(0)
     await client.close()

@@ -108,7 +108,7 @@ async def test_abandoned_and_cancelled_requests_are_pushed(
 
 
 async def test_closing_the_pool_is_pushed(client: CosyVoiceClient) -> None:
-    await client.warm_up()
+    await client.pool.warm_up()
     seen = _watch(client)
     await client.close()
     assert seen == [(0, 0, 0, 0)]

@@ -97,17 +97,6 @@ class CosyVoiceClient:
             user_agent=self.user_agent,
         )
 
-    async def warm_up(self, connections: int = 1) -> None:
-        """Open connections ahead of the first request, so it skips the handshake."""
-        opened: list[Connection] = []
-        try:
-            while len(opened) < min(connections, self._pool.settings.max_connections):
-                connection, _ = await self._pool.acquire()
-                opened.append(connection)
-        finally:
-            for connection in opened:
-                self._pool.release(connection)
-
     async def close(self) -> None:
         """Close every connection and fail waiting requests; the client is done."""
         await self._pool.close()
@@ -123,23 +112,16 @@ class CosyVoiceClient:
         the task finished closes its connection.
         """
         record = RequestRecord(self.stats)
-        try:
+        with record.counted():
             task = await self._runner.start(options, record)
-        except BaseException as err:
-            record.failed(err)
-            raise
-        try:
-            yield task
-        except BaseException as err:
-            record.failed(err)
-            raise
-        finally:
-            await self._runner.end(task)
-        if task.state is TaskState.FINISHED:
-            record.add_task(task)
-            record.succeeded()
-        else:
-            record.abandoned()
+            try:
+                yield task
+            finally:
+                await self._runner.end(task)
+            if task.state is TaskState.FINISHED:
+                record.add_task(task)
+            else:
+                record.abandoned()
 
     async def stream(
         self, text: str, options: SynthesisOptions
@@ -199,12 +181,8 @@ class CosyVoiceClient:
         plan = plan_request(text, options)
         route = self.route_for(plan)
         record = RequestRecord(self.stats)
-        try:
+        with record.counted():
             audio = await self._runner.plan_audio(plan, route, self._http, record)
-        except BaseException as err:
-            record.failed(err)
-            raise
-        record.succeeded()
         return record.result(audio, options, route)
 
     def route_for(self, plan: RequestPlan) -> Route:
@@ -221,11 +199,7 @@ async def _recorded(
     chunks: AsyncGenerator[bytes], record: RequestRecord
 ) -> AsyncGenerator[bytes]:
     """The chunks, with the request counted as failed or succeeded at the end."""
-    try:
+    with record.counted():
         async with aclosing(chunks):
             async for chunk in chunks:
                 yield chunk
-    except BaseException as err:
-        record.failed(err)
-        raise
-    record.succeeded()

@@ -115,6 +115,17 @@ class ConnectionPool:
         self._reserved -= 1
         return await self._open(), False
 
+    async def warm_up(self, connections: int = 1) -> None:
+        """Open connections ahead of the first request, so it skips the handshake."""
+        opened: list[Connection] = []
+        try:
+            while len(opened) < min(connections, self.settings.max_connections):
+                connection, _ = await self.acquire()
+                opened.append(connection)
+        finally:
+            for connection in opened:
+                self.release(connection)
+
     def release(self, connection: Connection) -> None:
         """Take a connection back after its task: keep it if it is healthy."""
         self._busy.discard(connection)

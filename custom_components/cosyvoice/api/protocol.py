@@ -8,15 +8,13 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from .errors import ProtocolError
 from .options import SynthesisOptions
 
 AUTHORIZATION_HEADER: Final = "Authorization"
 WORKSPACE_HEADER: Final = "X-DashScope-WorkSpace"
-
-SentenceEventType = Literal["sentence-begin", "sentence-synthesis", "sentence-end"]
 
 
 def new_task_id() -> str:
@@ -115,13 +113,10 @@ class TaskStarted:
 class ResultGenerated:
     """Progress of one sentence; a ``sentence-synthesis`` one precedes an audio frame.
 
-    ``type`` is None in the older protocol version, which had no sub-types.
+    Its sentence index, sub-type and text are not kept: the client reads only usage.
     """
 
     task_id: str
-    type: SentenceEventType | None
-    sentence_index: int | None
-    original_text: str | None
     characters: int | None
     """Billed characters so far (cumulative), where the event says."""
 
@@ -147,10 +142,6 @@ class TaskFailed:
 
 Event = TaskStarted | ResultGenerated | TaskFinished | TaskFailed
 
-_SENTENCE_TYPES: Final = frozenset(
-    {"sentence-begin", "sentence-synthesis", "sentence-end"}
-)
-
 
 def parse_event(raw: str | bytes) -> Event:
     """Parse one JSON text frame from the service into an event."""
@@ -167,16 +158,7 @@ def parse_event(raw: str | bytes) -> Event:
     if event == "task-started":
         return TaskStarted(task_id)
     if event == "result-generated":
-        output = payload.get("output") or {}
-        sentence = output.get("sentence") or {}
-        kind = output.get("type")
-        return ResultGenerated(
-            task_id=task_id,
-            type=kind if kind in _SENTENCE_TYPES else None,
-            sentence_index=_int_or_none(sentence.get("index")),
-            original_text=output.get("original_text"),
-            characters=_usage_characters(payload),
-        )
+        return ResultGenerated(task_id, _usage_characters(payload))
     if event == "task-finished":
         attributes = header.get("attributes") or {}
         return TaskFinished(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .audio import EXTENSIONS, AudioFormat
@@ -92,6 +94,16 @@ class RequestRecord:
             request_uuid=self.request_uuid,
             route=route,
         )
+
+    @contextmanager
+    def counted(self) -> Iterator[None]:
+        """Count the request as failed if the block raises, else as succeeded."""
+        try:
+            yield
+        except BaseException as err:
+            self.failed(err)
+            raise
+        self.succeeded()
 
     def succeeded(self) -> None:
         """Count the request as a success."""

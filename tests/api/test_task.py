@@ -1,4 +1,4 @@
-"""The client facing a server that breaks the protocol (the emulator never does)."""
+"""SynthesisTask facing a server that breaks the protocol (the emulator never does)."""
 
 from __future__ import annotations
 
