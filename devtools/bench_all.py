@@ -327,7 +327,7 @@ async def _ours_latency(ws_url: str, requests: int, cold: int) -> dict[str, Any]
     handshakes: list[float] = []
     async with _session() as session:
         client = _client(session, ws_url)
-        await client.warm_up()
+        await client.pool.warm_up()
         raw = await client.connect()
         for index in range(requests):
             warm.append(await _ours_request(client, SHORT_TEXT))

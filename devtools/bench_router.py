@@ -69,7 +69,7 @@ async def run(rounds: int) -> dict[str, Any]:
             )
 
         warm = client("websocket")
-        await warm.warm_up()
+        await warm.pool.warm_up()
         http = client("http")
         for _ in range(rounds):
             for name, api, stream in (
