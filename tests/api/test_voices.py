@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from custom_components.cosyvoice.api import voices as voices_module
+from custom_components.cosyvoice.api.custom_voices import is_cloned_voice_id
 from custom_components.cosyvoice.api.models import (
     FAMILY_QWEN_AUDIO,
     FAMILY_V1,
@@ -19,7 +20,6 @@ from custom_components.cosyvoice.api.voices import (
     VOICES,
     VoiceInfo,
     find_voice,
-    is_cloned_voice_id,
     languages_for_model,
     normalize_language,
     picker_voices,

@@ -16,7 +16,22 @@ from .audio import (
 from .client import CosyVoiceClient
 from .connection import Timeouts
 from .credentials import VERSION
+from .custom_voices import (
+    MAX_PREVIEW_TEXT_CHARS,
+    MAX_VOICE_NAME_CHARS,
+    MAX_VOICE_PROMPT_CHARS,
+    CustomVoice,
+    VoiceStatus,
+    parse_custom_voice_id,
+)
 from .endpoints import REGION_CN, REGION_CUSTOM, REGION_INTL, Endpoint
+from .enrollment import (
+    DesignedVoice,
+    VoiceEnrollment,
+    VoiceNotFoundError,
+    VoiceNotReadyError,
+    VoiceRefusedError,
+)
 from .errors import (
     ERROR_KINDS,
     AccountError,
@@ -44,6 +59,7 @@ from .pool import ConnectionPool, PoolSettings
 from .request_record import SynthesisResult
 from .retry import NO_RETRY, RetryPolicy
 from .router import ROUTE_CHOICES, RouteChoice, RoutingSettings, http_serves
+from .samples import MAX_SAMPLE_BYTES, InvalidVoiceSampleError, check_voice_sample
 from .task import SynthesisTask
 from .text import billed_length
 from .text_stream import StreamingSettings
@@ -61,6 +77,10 @@ __all__ = [
     "ERROR_KINDS",
     "EXTENSIONS",
     "FORMATS",
+    "MAX_PREVIEW_TEXT_CHARS",
+    "MAX_SAMPLE_BYTES",
+    "MAX_VOICE_NAME_CHARS",
+    "MAX_VOICE_PROMPT_CHARS",
     "MODELS",
     "NO_RETRY",
     "OPUS_SAMPLE_RATES",
@@ -80,10 +100,13 @@ __all__ = [
     "ContentFilteredError",
     "CosyVoiceClient",
     "CosyVoiceError",
+    "CustomVoice",
+    "DesignedVoice",
     "Endpoint",
     "InvalidOptionError",
     "InvalidRequestError",
     "InvalidTextError",
+    "InvalidVoiceSampleError",
     "PoolClosedError",
     "PoolSettings",
     "PoolTimeoutError",
@@ -101,12 +124,19 @@ __all__ = [
     "TaskFailedError",
     "TextTooLongError",
     "Timeouts",
+    "VoiceEnrollment",
+    "VoiceNotFoundError",
+    "VoiceNotReadyError",
+    "VoiceRefusedError",
+    "VoiceStatus",
     "billed_length",
+    "check_voice_sample",
     "default_voice",
     "find_voice",
     "http_serves",
     "languages_for_model",
     "normalize_language",
+    "parse_custom_voice_id",
     "picker_voices",
     "voice_for_model",
     "voices_for_language",

@@ -11,6 +11,7 @@ import aiohttp
 from .connection import Connection, Timeouts, open_connection
 from .credentials import checked_api_key, user_agent
 from .endpoints import Endpoint
+from .enrollment import VoiceEnrollment
 from .http import HttpSynthesizer
 from .options import SynthesisOptions
 from .planning import RequestPlan, plan_request
@@ -71,6 +72,14 @@ class CosyVoiceClient:
             if self.endpoint.http_url
             else None
         )
+        self.enrollment = VoiceEnrollment(
+            session,
+            key,
+            self.endpoint,
+            timeout=self.timeouts.http,
+            user_agent=self.user_agent,
+        )
+        """The account's own voices: clone, design, list and delete them."""
 
     def __repr__(self) -> str:
         """Describe the client without its key."""

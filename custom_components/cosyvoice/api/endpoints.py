@@ -47,6 +47,15 @@ class Endpoint:
         return cls(REGION_CUSTOM, ws_url, http_url or None, workspace_id or None)
 
     @property
+    def api_url(self) -> str | None:
+        """Base of the HTTP API for everything but speech (voices, uploads).
+
+        Both regions have it, though only Beijing speaks over HTTP; a custom
+        endpoint has it where it has an HTTP URL.
+        """
+        return _API_URLS.get(self.region, self.http_url)
+
+    @property
     def host(self) -> str:
         """Host of the WebSocket URL, for messages and diagnostics."""
         return urlsplit(self.ws_url).netloc
@@ -59,6 +68,12 @@ _PRESETS: dict[str, tuple[str, str | None]] = {
     ),
     # The HTTP TTS API is documented for Beijing only.
     REGION_INTL: (f"wss://dashscope-intl.aliyuncs.com{WS_PATH}", None),
+}
+
+
+_API_URLS: dict[str, str] = {
+    REGION_CN: "https://dashscope.aliyuncs.com/api/v1",
+    REGION_INTL: "https://dashscope-intl.aliyuncs.com/api/v1",
 }
 
 

@@ -17,15 +17,14 @@ import aiohttp
 from .endpoints import HTTP_TTS_PATH, Endpoint
 from .errors import (
     CannotConnectError,
-    CosyVoiceError,
     InvalidOptionError,
     ProtocolError,
     ServiceUnavailableError,
     SynthesisTimeoutError,
-    error_from_code,
 )
 from .options import SynthesisOptions
-from .protocol import AUTHORIZATION_HEADER, WORKSPACE_HEADER, synthesis_parameters
+from .protocol import synthesis_parameters
+from .rest import Post, api_headers, error_from_body, json_object, raise_for_status
 
 SSE_HEADER = "X-DashScope-SSE"
 
@@ -76,11 +75,11 @@ class HttpSynthesizer:
     ) -> AsyncIterator[bytes]:
         """Audio chunks from the SSE mode, as they arrive."""
         async with self._post(text, options, sse=True) as resp:
-            await _raise_for_status(resp)
+            await raise_for_status(resp)
             async for event, data in _sse_events(resp, self._timeout):
-                payload = _json(data)
+                payload = json_object(data)
                 if event == "error":
-                    raise _error_from_body(payload, None)
+                    raise error_from_body(payload, None)
                 _note_usage(payload, response)
                 audio = (payload.get("output") or {}).get("audio") or {}
                 if chunk := audio.get("data"):
@@ -94,10 +93,10 @@ class HttpSynthesizer:
     ) -> bytes:
         """The whole audio: the non-streaming mode answers a URL to fetch."""
         async with self._post(text, options, sse=False) as resp:
-            await _raise_for_status(resp)
-            payload = _json(await resp.read())
+            await raise_for_status(resp)
+            payload = json_object(await resp.read())
         if payload.get("code"):
-            raise _error_from_body(payload, resp.status)
+            raise error_from_body(payload, resp.status)
         _note_usage(payload, response)
         url = ((payload.get("output") or {}).get("audio") or {}).get("url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
@@ -117,78 +116,12 @@ class HttpSynthesizer:
         except aiohttp.ClientError as err:
             raise CannotConnectError(f"could not download the audio: {err}") from None
 
-    def _post(self, text: str, options: SynthesisOptions, *, sse: bool) -> _Post:
-        headers = {
-            AUTHORIZATION_HEADER: f"Bearer {self._api_key}",
-            "Content-Type": "application/json",
-            "User-Agent": self._user_agent,
-        }
-        if self._workspace:
-            headers[WORKSPACE_HEADER] = self._workspace
+    def _post(self, text: str, options: SynthesisOptions, *, sse: bool) -> Post:
+        headers = api_headers(self._api_key, self._workspace, self._user_agent)
         if sse:
             headers[SSE_HEADER] = "enable"
         data = json.dumps(request_body(text, options), ensure_ascii=False)
-        return _Post(self._session, self._url, headers, data.encode(), self._timeout)
-
-
-class _Post:
-    """POST as an async context manager whose failures are typed errors."""
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        url: str,
-        headers: dict[str, str],
-        data: bytes,
-        timeout: float,
-    ) -> None:
-        self._session = session
-        self._url = url
-        self._headers = headers
-        self._data = data
-        self._timeout = timeout
-        self._response: aiohttp.ClientResponse | None = None
-
-    async def __aenter__(self) -> aiohttp.ClientResponse:
-        try:
-            async with asyncio.timeout(self._timeout):
-                self._response = await self._session.post(
-                    self._url, data=self._data, headers=self._headers
-                )
-        except TimeoutError:
-            raise CannotConnectError(
-                f"timed out after {self._timeout:g} s waiting for DashScope's HTTP API"
-            ) from None
-        except aiohttp.ClientError as err:
-            raise CannotConnectError(
-                f"cannot reach DashScope's HTTP API: {err}"
-            ) from None
-        return self._response
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._response is not None:
-            self._response.release()
-
-
-async def _raise_for_status(resp: aiohttp.ClientResponse) -> None:
-    if resp.status < 300:
-        return
-    try:
-        payload = _json(await resp.read())
-    except (ProtocolError, aiohttp.ClientError):
-        payload = {}
-    raise _error_from_body(payload, resp.status)
-
-
-def _error_from_body(payload: dict[str, Any], status: int | None) -> CosyVoiceError:
-    code = payload.get("code")
-    message = payload.get("message")
-    return error_from_code(
-        code if isinstance(code, str) else None,
-        message if isinstance(message, str) else None,
-        status=status,
-        request_id=payload.get("request_id"),
-    )
+        return Post(self._session, self._url, headers, data.encode(), self._timeout)
 
 
 def _note_usage(payload: dict[str, Any], response: HttpResponse) -> None:
@@ -196,16 +129,6 @@ def _note_usage(payload: dict[str, Any], response: HttpResponse) -> None:
     usage = payload.get("usage")
     if isinstance(usage, dict) and isinstance(usage.get("characters"), int):
         response.characters = usage["characters"]
-
-
-def _json(raw: bytes | str) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        raise ProtocolError("DashScope answered something that is not JSON") from None
-    if not isinstance(value, dict):
-        raise ProtocolError("DashScope answered JSON that is not an object")
-    return value
 
 
 async def _sse_events(

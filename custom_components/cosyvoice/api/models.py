@@ -23,6 +23,10 @@ class ModelInfo:
     """False for models that only speak cloned or designed voices."""
     extras: bool = True
     """Takes seed, language_hints and instruction (everything newer than v1)."""
+    clones: bool = False
+    """Voices can be cloned for it from a recording (§6.2)."""
+    designs: bool = False
+    """Voices can be designed for it from a description (§6.2)."""
 
 
 FAMILY_V1 = "v1"
@@ -37,9 +41,27 @@ MODELS: dict[str, ModelInfo] = {
         ModelInfo(
             "cosyvoice-v1", FAMILY_V1, ssml=False, opus=False, http=False, extras=False
         ),
-        ModelInfo("cosyvoice-v2", FAMILY_V2, ssml=True, opus=True, http=True),
-        ModelInfo("cosyvoice-v3-flash", FAMILY_V3, ssml=True, opus=True, http=True),
-        ModelInfo("cosyvoice-v3-plus", FAMILY_V3, ssml=True, opus=True, http=True),
+        ModelInfo(
+            "cosyvoice-v2", FAMILY_V2, ssml=True, opus=True, http=True, clones=True
+        ),
+        ModelInfo(
+            "cosyvoice-v3-flash",
+            FAMILY_V3,
+            ssml=True,
+            opus=True,
+            http=True,
+            clones=True,
+            designs=True,
+        ),
+        ModelInfo(
+            "cosyvoice-v3-plus",
+            FAMILY_V3,
+            ssml=True,
+            opus=True,
+            http=True,
+            clones=True,
+            designs=True,
+        ),
         # Only in 2025 pricing pages; most likely the old name of v3-flash.
         ModelInfo("cosyvoice-v3", FAMILY_V3, ssml=True, opus=True, http=True),
         ModelInfo(
@@ -49,6 +71,8 @@ MODELS: dict[str, ModelInfo] = {
             opus=True,
             http=True,
             system_voices=False,
+            clones=True,
+            designs=True,
         ),
         ModelInfo(
             "cosyvoice-v3.5-plus",
@@ -57,6 +81,8 @@ MODELS: dict[str, ModelInfo] = {
             opus=True,
             http=True,
             system_voices=False,
+            clones=True,
+            designs=True,
         ),
         ModelInfo(
             "qwen-audio-3.0-tts-flash",

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .audio import FORMATS, OPUS_SAMPLE_RATES, SAMPLE_RATES, AudioFormat
+from .custom_voices import is_cloned_voice_id
 from .errors import InvalidOptionError
 from .models import DEFAULT_MODEL, MODELS, ModelInfo
-from .voices import DEFAULT_VOICE, find_voice, is_cloned_voice_id
+from .voices import DEFAULT_VOICE, find_voice
 
 MAX_INSTRUCTION_CHARS = 100
 

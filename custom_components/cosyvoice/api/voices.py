@@ -460,29 +460,6 @@ def find_voice(voice_id: str) -> VoiceInfo | None:
     return VOICES.get(voice_id)
 
 
-_CLONE_TAIL_RE = re.compile(r"[A-Za-z0-9_]{1,10}-[A-Za-z0-9]+")
-
-
-def is_cloned_voice_id(voice_id: str, model: str) -> bool:
-    """Whether ``voice_id`` has the cloned-voice shape ``{model}-{prefix}-{suffix}``.
-
-    ``prefix`` is 1-10 of ``[A-Za-z0-9_]``, ``suffix`` is ``[A-Za-z0-9]+``. An id
-    that belongs to a longer model name (``cosyvoice-v3-plus-x-1`` for
-    ``cosyvoice-v3``) does not count.
-    """
-    if not model or not voice_id.startswith(model + "-"):
-        return False
-    for other in MODELS:
-        if (
-            other != model
-            and other.startswith(model + "-")
-            and voice_id.startswith(other + "-")
-            and _CLONE_TAIL_RE.fullmatch(voice_id.removeprefix(other + "-"))
-        ):
-            return False
-    return _CLONE_TAIL_RE.fullmatch(voice_id.removeprefix(model + "-")) is not None
-
-
 def languages_for_model(model: str) -> list[str]:
     """Languages ``model`` can speak with its system voices, sorted.
 

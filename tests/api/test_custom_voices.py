@@ -1,0 +1,100 @@
+"""The rules of own voices: ids, names, and which models and regions make them."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.cosyvoice.api import (
+    REGION_CN,
+    REGION_CUSTOM,
+    REGION_INTL,
+    CustomVoice,
+    InvalidOptionError,
+    parse_custom_voice_id,
+)
+from custom_components.cosyvoice.api.custom_voices import (
+    check_can_make,
+    check_voice_name,
+)
+
+
+@pytest.mark.parametrize(
+    ("voice_id", "expected"),
+    [
+        ("cosyvoice-v3-plus-grandma-0a1b2c", ("cosyvoice-v3-plus", "grandma", False)),
+        ("cosyvoice-v3.5-flash-vd-calm-ffee", ("cosyvoice-v3.5-flash", "calm", True)),
+        ("cosyvoice-v3-mine-abc", ("cosyvoice-v3", "mine", False)),
+        ("cosyvoice-v2-vd-1", ("cosyvoice-v2", "vd", False)),
+    ],
+)
+def test_ids_tell_model_name_and_kind(
+    voice_id: str, expected: tuple[str, str, bool]
+) -> None:
+    parsed = parse_custom_voice_id(voice_id)
+    assert parsed is not None
+    assert (parsed.model, parsed.name, parsed.designed) == expected
+
+
+@pytest.mark.parametrize(
+    "voice_id",
+    ["longxiaochun_v2", "", "cosyvoice-v2-myvoice", "cosyvoice-v9-a-1", "x-a-1"],
+)
+def test_other_ids_are_not_own_voices(voice_id: str) -> None:
+    assert parse_custom_voice_id(voice_id) is None
+
+
+@pytest.mark.parametrize("name", ["grandma", "a", "abc123", "0123456789"])
+def test_good_names(name: str) -> None:
+    assert check_voice_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "name", ["", "Grandma", "my_voice", "my voice", "abcdefghijk", "奶奶", "a-b"]
+)
+def test_bad_names(name: str) -> None:
+    with pytest.raises(InvalidOptionError, match="lowercase letters") as raised:
+        check_voice_name(name)
+    assert raised.value.option == "name"
+
+
+@pytest.mark.parametrize(
+    ("model", "region", "design", "allowed"),
+    [
+        ("cosyvoice-v3.5-plus", REGION_CN, True, True),
+        ("cosyvoice-v3-flash", REGION_CN, False, True),
+        ("cosyvoice-v2", REGION_CN, False, True),
+        ("cosyvoice-v2", REGION_CN, True, False),
+        ("cosyvoice-v1", REGION_CN, False, False),
+        ("qwen-audio-3.0-tts-flash", REGION_CN, False, False),
+        ("cosyvoice-v2", REGION_INTL, False, True),
+        ("cosyvoice-v3-flash", REGION_INTL, False, False),
+        ("cosyvoice-v3-flash", REGION_INTL, True, False),
+        ("cosyvoice-v3.5-flash", REGION_CUSTOM, True, True),
+        ("no-such-model", REGION_CN, False, False),
+    ],
+)
+def test_which_models_make_voices_where(
+    model: str, region: str, design: bool, allowed: bool
+) -> None:
+    if allowed:
+        check_can_make(model, region, design=design)
+    else:
+        with pytest.raises(InvalidOptionError) as raised:
+            check_can_make(model, region, design=design)
+        assert raised.value.option == "model"
+
+
+def test_a_listed_voice_reads_its_model_from_its_id() -> None:
+    voice = CustomVoice.from_service(
+        {
+            "voice_id": "cosyvoice-v3.5-plus-vd-calm-0a1b",
+            "gmt_create": "2026-12-01 10:00:00",
+            "gmt_modified": "2026-12-01 10:00:05",
+            "status": "OK",
+        }
+    )
+    assert voice.model == "cosyvoice-v3.5-plus"
+    assert voice.name == "calm"
+    assert voice.designed
+    assert voice.ready
+    assert voice.as_dict()["kind"] == "designed"
