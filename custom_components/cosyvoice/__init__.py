@@ -14,15 +14,33 @@ from homeassistant.exceptions import (
     ConfigEntryError,
     ConfigEntryNotReady,
 )
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
 
 from .api import AuthenticationError, CosyVoiceError, InvalidRequestError
-from .const import DOMAIN
-from .issues import async_create_invalid_auth_issue, async_delete_issues
-from .runtime import CosyVoiceConfigEntry, CosyVoiceData, build_client
+from .const import CONF_VOICE, DOMAIN
+from .issues import (
+    async_create_invalid_auth_issue,
+    async_delete_issues,
+    async_update_voice_missing_issue,
+)
+from .own_voices import OwnVoices
+from .previews import async_setup_previews
+from .runtime import CosyVoiceConfigEntry, CosyVoiceData, build_client, option
+from .services import async_setup_services
 
 _LOGGER = logging.getLogger(__name__)
 
 PLATFORMS: list[Platform] = [Platform.SENSOR, Platform.TTS]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the voice actions and the previews of designed voices."""
+    async_setup_services(hass)
+    async_setup_previews(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> bool:
@@ -30,7 +48,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
 
     The handshake's connection stays in the pool, so the first request is warm. A key
     that works clears the entry's repair issues: reauthentication and reconfiguration
-    end in this setup.
+    end in this setup. The account's own voices are listed for the pickers; a
+    configured one that is gone raises a repair issue.
     """
     try:
         client = build_client(hass, entry.data, entry.options)
@@ -56,8 +75,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
             translation_placeholders={"detail": str(err)},
         ) from err
     async_delete_issues(hass, entry.entry_id)
+    voices = OwnVoices(client)
+    await voices.async_refresh()
+    async_update_voice_missing_issue(
+        hass, entry, voices, str(option(entry.options, CONF_VOICE))
+    )
 
-    entry.runtime_data = CosyVoiceData(client)
+    entry.runtime_data = CosyVoiceData(client, voices)
 
     async def _close_on_stop(_event: Event) -> None:
         await client.close()

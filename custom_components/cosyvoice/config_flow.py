@@ -10,6 +10,7 @@ from typing import Any
 import voluptuous as vol
 from homeassistant.config_entries import (
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -36,7 +37,6 @@ from .api import (
     InvalidOptionError,
     SynthesisOptions,
     http_serves,
-    picker_voices,
     voice_for_model,
 )
 from .const import (
@@ -56,6 +56,7 @@ from .const import (
     REGIONS,
 )
 from .option_table import SETTINGS
+from .own_voices import voice_choices
 from .runtime import async_check_credentials, endpoint_from_data, option, where
 
 _LOGGER = logging.getLogger(__name__)
@@ -374,9 +375,15 @@ class CosyVoiceOptionsFlow(OptionsFlow):
                 return self._async_save({**self._chosen, CONF_VOICE: voice})
         current = str(option(self.config_entry.options, CONF_VOICE))
         current = voice_for_model(model, current) or ""
+        entry = self.config_entry
+        own = (
+            entry.runtime_data.voices.for_model(model)
+            if entry.state is ConfigEntryState.LOADED
+            else []
+        )
         choices = [
-            SelectOptionDict(value=voice_id, label=info.name if info else voice_id)
-            for voice_id, info in picker_voices(model, current)
+            SelectOptionDict(value=voice_id, label=label)
+            for voice_id, label in voice_choices(model, current, own)
         ]
         schema = vol.Schema(
             {

@@ -2,7 +2,8 @@
 
 A failed message explains itself once, to whoever asked for it; an issue stays in
 Settings → Repairs until the cause is gone. None can be fixed by a flow here: a key
-is re-entered in the reauthentication flow, an account is topped up in the console.
+is re-entered in the reauthentication flow, an account is topped up in the console,
+a deleted voice is replaced in the options.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
-from .api import CosyVoiceError
+from .api import CosyVoiceError, parse_custom_voice_id
 from .const import DOMAIN
+from .own_voices import OwnVoices
 
 # URLs go in as placeholders: translations must not contain them.
 CONSOLE_CN = "https://bailian.console.aliyun.com/"
@@ -27,6 +29,30 @@ def invalid_auth_issue_id(entry_id: str) -> str:
 def account_issue_id(entry_id: str) -> str:
     """The issue of an account that cannot pay for speech."""
     return f"account_{entry_id}"
+
+
+def voice_missing_issue_id(entry_id: str) -> str:
+    """The issue of a configured own voice that the account no longer has."""
+    return f"voice_missing_{entry_id}"
+
+
+@callback
+def async_update_voice_missing_issue(
+    hass: HomeAssistant, entry: ConfigEntry, voices: OwnVoices, voice_id: str
+) -> None:
+    """Raise the issue if the configured own voice is not listed, else clear it.
+
+    Nothing is said while the list is unknown: unlisted is not deleted.
+    """
+    issue_id = voice_missing_issue_id(entry.entry_id)
+    if (
+        voices.listed
+        and parse_custom_voice_id(voice_id) is not None
+        and voices.find(voice_id) is None
+    ):
+        _async_create(hass, issue_id, "voice_missing", entry, voice=voice_id)
+    else:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
 @callback
@@ -81,4 +107,5 @@ def async_delete_account_issue(hass: HomeAssistant, entry_id: str) -> None:
 def async_delete_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Remove every issue of the entry: it works again, or it is gone."""
     ir.async_delete_issue(hass, DOMAIN, invalid_auth_issue_id(entry_id))
+    ir.async_delete_issue(hass, DOMAIN, voice_missing_issue_id(entry_id))
     async_delete_account_issue(hass, entry_id)

@@ -31,13 +31,15 @@ from .const import (
     CONF_WS_URL,
 )
 from .option_table import DEFAULT_OPTIONS
+from .own_voices import OwnVoices
 
 
 @dataclass(slots=True)
 class CosyVoiceData:
-    """What a loaded entry owns: the client and, inside it, its connection pool."""
+    """What a loaded entry owns: the client, its connection pool, the own voices."""
 
     client: CosyVoiceClient
+    voices: OwnVoices
 
     @property
     def pool(self) -> ConnectionPool:

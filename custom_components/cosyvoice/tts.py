@@ -25,7 +25,7 @@ from .api import (
     CosyVoiceError,
     StreamingSettings,
     SynthesisOptions,
-    picker_voices,
+    VoiceNotFoundError,
     wav_header,
 )
 from .availability import Availability
@@ -40,9 +40,11 @@ from .issues import (
     async_create_account_issue,
     async_create_invalid_auth_issue,
     async_delete_account_issue,
+    async_update_voice_missing_issue,
 )
 from .languages import default_language, supported_languages
 from .option_table import PER_MESSAGE
+from .own_voices import voice_choices
 from .request_options import default_options, resolve
 from .runtime import CosyVoiceConfigEntry, option
 
@@ -94,15 +96,17 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
 
     @callback
     def async_get_supported_voices(self, language: str) -> list[Voice]:
-        """System voices of the configured model for a language, default first.
+        """The voice in use, the model's own voices, then its system voices.
 
-        The configured voice leads the list when the catalogue leaves it out (a
-        cloned or designed voice, or a variant the picker does not show), so the
-        picker can show the voice actually in use.
+        The voice in use leads even when no list holds it (a variant the picker does
+        not show), so the picker can show it. Own voices speak every language.
         """
+        own = self._entry.runtime_data.voices.for_model(self._model)
         return [
-            Voice(voice_id, info.name if info else f"{voice_id} (custom voice)")
-            for voice_id, info in picker_voices(self._model, self._voice, language)
+            Voice(voice_id, label)
+            for voice_id, label in voice_choices(
+                self._model, self._voice, own, language
+            )
         ]
 
     async def async_get_tts_audio(
@@ -112,6 +116,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         client = self._entry.runtime_data.client
         try:
             request = resolve(options, self._attr_default_options or {})
+            await self._entry.runtime_data.voices.async_check(request.options.voice)
             result = await client.synthesize(message, request.options)
         except CosyVoiceError as err:
             raise self._failed(err) from err
@@ -135,6 +140,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         """
         try:
             resolved = resolve(request.options, self._attr_default_options or {})
+            await self._entry.runtime_data.voices.async_check(resolved.options.voice)
         except CosyVoiceError as err:
             raise self._failed(err) from err
         options = resolved.options
@@ -172,13 +178,18 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         """The translated error, after telling the user what only they can fix.
 
         A rejected key asks for a new one (reauthentication and a repair issue), an
-        account that cannot pay raises a repair issue, and an outage is logged once.
+        account that cannot pay raises a repair issue, so does a configured own voice
+        that was deleted, and an outage is logged once.
         """
         if isinstance(err, AuthenticationError):
             self._entry.async_start_reauth(self.hass)
             async_create_invalid_auth_issue(self.hass, self._entry)
         elif isinstance(err, AccountError):
             async_create_account_issue(self.hass, self._entry, err)
+        elif isinstance(err, VoiceNotFoundError):
+            async_update_voice_missing_issue(
+                self.hass, self._entry, self._entry.runtime_data.voices, self._voice
+            )
         self._availability.failed(err)
         _LOGGER.debug("Synthesis failed: %s", err)
         return to_ha_error(err)

@@ -668,4 +668,4 @@ async def test_options_cloned_voice_for_a_model_without_system_voices(
     voice_field = next(iter(result["data_schema"].schema))
     assert voice_field.description == {"suggested_value": cloned}
     options = result["data_schema"].schema[voice_field].config["options"]
-    assert options == [{"value": cloned, "label": cloned}]
+    assert options == [{"value": cloned, "label": f"{cloned} (custom voice)"}]

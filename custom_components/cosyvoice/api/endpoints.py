@@ -53,7 +53,9 @@ class Endpoint:
         Both regions have it, though only Beijing speaks over HTTP; a custom
         endpoint has it where it has an HTTP URL.
         """
-        return _API_URLS.get(self.region, self.http_url)
+        if self.http_url or self.region == REGION_CUSTOM:
+            return self.http_url
+        return f"https://{self.host}/api/v1"
 
     @property
     def host(self) -> str:
@@ -68,12 +70,6 @@ _PRESETS: dict[str, tuple[str, str | None]] = {
     ),
     # The HTTP TTS API is documented for Beijing only.
     REGION_INTL: (f"wss://dashscope-intl.aliyuncs.com{WS_PATH}", None),
-}
-
-
-_API_URLS: dict[str, str] = {
-    REGION_CN: "https://dashscope.aliyuncs.com/api/v1",
-    REGION_INTL: "https://dashscope-intl.aliyuncs.com/api/v1",
 }
 
 

@@ -193,6 +193,10 @@ ERROR_KINDS: tuple[str, ...] = (
     "text_too_long",
     "invalid_text",
     "content_filtered",
+    "invalid_voice_sample",
+    "voice_not_found",
+    "voice_not_ready",
+    "voice_refused",
     "synthesis_failed",
 )
 """Every :attr:`CosyVoiceError.kind`, for a UI that names them all."""

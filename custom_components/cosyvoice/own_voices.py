@@ -1,0 +1,110 @@
+"""The account's own voices in Home Assistant: listed once, offered, and checked.
+
+The list is asked for at setup and after every change made here, never when a
+picker opens. A voice the list does not hold is looked up again before it is called
+missing: it may have been made in the console since.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from .api import (
+    CosyVoiceClient,
+    CosyVoiceError,
+    CustomVoice,
+    VoiceNotFoundError,
+    VoiceNotReadyError,
+    parse_custom_voice_id,
+    picker_voices,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class OwnVoices:
+    """The cloned and designed voices of one account, as last listed."""
+
+    def __init__(self, client: CosyVoiceClient) -> None:
+        """Nothing listed yet."""
+        self._client = client
+        self.voices: list[CustomVoice] = []
+        self.listed = False
+        """Whether the service has answered a list at least once."""
+
+    async def async_refresh(self) -> None:
+        """List the account's voices; on failure keep the last list."""
+        try:
+            self.voices = await self._client.enrollment.list_voices()
+        except CosyVoiceError as err:
+            _LOGGER.debug("Could not list the account's own voices: %s", err)
+            return
+        self.listed = True
+
+    def for_model(self, model: str) -> list[CustomVoice]:
+        """The voices ``model`` speaks, as listed."""
+        return [voice for voice in self.voices if voice.model == model]
+
+    def find(self, voice_id: str) -> CustomVoice | None:
+        """The listed voice with this id."""
+        return next((v for v in self.voices if v.voice_id == voice_id), None)
+
+    def added(self, voice: CustomVoice) -> None:
+        """A voice made here: offered at once, before the next list."""
+        self.voices = [voice, *(v for v in self.voices if v.voice_id != voice.voice_id)]
+
+    def removed(self, voice_id: str) -> None:
+        """A voice deleted here."""
+        self.voices = [v for v in self.voices if v.voice_id != voice_id]
+
+    async def async_check(self, voice_id: str) -> None:
+        """Raise if ``voice_id`` is an own voice that cannot speak now.
+
+        Never falls back to another voice: a deleted one is an error the user sees.
+        System voices, and every voice while the list is unknown, pass.
+        """
+        if parse_custom_voice_id(voice_id) is None or not self.listed:
+            return
+        voice = self.find(voice_id)
+        if voice is None or not voice.ready:
+            await self.async_refresh()
+            voice = self.find(voice_id)
+        if voice is None:
+            raise VoiceNotFoundError(
+                f"the voice {voice_id} is not in this DashScope account any more"
+            )
+        if not voice.ready:
+            raise VoiceNotReadyError(
+                f"the voice {voice_id} cannot speak yet ({voice.status})",
+                status=voice.status,
+            )
+
+
+def voice_choices(
+    model: str,
+    configured: str,
+    own: Sequence[CustomVoice],
+    language: str | None = None,
+) -> list[tuple[str, str]]:
+    """(voice id, label) for a voice picker: the voice in use, own, then system.
+
+    ``own`` are the account's voices of ``model``; system voices are those of the
+    model for ``language`` (all of them without one).
+    """
+    choices = [(v.voice_id, label(v)) for v in own]
+    listed = {voice_id for voice_id, _ in choices}
+    choices += [
+        (voice_id, info.name if info else f"{voice_id} (custom voice)")
+        for voice_id, info in picker_voices(model, configured, language)
+        if voice_id not in listed
+    ]
+    in_use = [choice for choice in choices if choice[0] == configured]
+    return in_use + [choice for choice in choices if choice[0] != configured]
+
+
+def label(voice: CustomVoice) -> str:
+    """How a picker names an own voice: its name, what made it, and if it is ready."""
+    kind = "designed" if voice.designed else "cloned"
+    text = f"{voice.name} · {kind} voice"
+    return text if voice.ready else f"{text} ({voice.status.lower()})"
