@@ -640,10 +640,13 @@ async def test_http_route_needs_an_http_endpoint(
     assert result["errors"] == {CONF_ROUTE: "http_unavailable"}
 
 
-async def test_options_cloned_voice_for_a_model_without_system_voices(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
+async def test_options_offer_the_accounts_voices_for_a_model_without_system_ones(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, emulator: DashScopeEmulator
 ) -> None:
     model = "cosyvoice-v3.5-flash"
+    cloned = emulator.add_voice(TEST_API_KEY, model, "family")
+    emulator.add_voice(TEST_API_KEY, "cosyvoice-v3.5-plus", "other")
+    await loaded_entry.runtime_data.voices.async_refresh()
     result = await _options(hass, loaded_entry)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {**SETTINGS, CONF_MODEL: model, CONF_FORMAT: "mp3"}
@@ -651,8 +654,9 @@ async def test_options_cloned_voice_for_a_model_without_system_voices(
     assert result["step_id"] == "voice"
     voice_field = next(iter(result["data_schema"].schema))
     assert voice_field.description is None  # nothing to suggest
-    assert result["data_schema"].schema[voice_field].config["options"] == []
-    cloned = f"{model}-myvoice-0a1b2c"
+    assert result["data_schema"].schema[voice_field].config["options"] == [
+        {"value": cloned, "label": "family · cloned voice"}
+    ]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_VOICE: f" {cloned} "}
     )
@@ -660,12 +664,10 @@ async def test_options_cloned_voice_for_a_model_without_system_voices(
     assert loaded_entry.options[CONF_VOICE] == cloned
     await hass.async_block_till_done()
 
-    # Opening the options again offers the cloned voice first.
+    # Opening the options again offers the voice in use first.
     result = await _options(hass, loaded_entry)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {**SETTINGS, CONF_MODEL: model, CONF_FORMAT: "mp3"}
     )
     voice_field = next(iter(result["data_schema"].schema))
     assert voice_field.description == {"suggested_value": cloned}
-    options = result["data_schema"].schema[voice_field].config["options"]
-    assert options == [{"value": cloned, "label": f"{cloned} (custom voice)"}]
