@@ -671,3 +671,5 @@ async def test_options_offer_the_accounts_voices_for_a_model_without_system_ones
     )
     voice_field = next(iter(result["data_schema"].schema))
     assert voice_field.description == {"suggested_value": cloned}
+    options = result["data_schema"].schema[voice_field].config["options"]
+    assert options == [{"value": cloned, "label": "family · cloned voice"}]
