@@ -17,7 +17,13 @@ from websockets.http11 import Request, Response
 
 from . import events
 from .config import EmulatorConfig, Fault, authorized, bearer_key, handshake_message
-from .enrollment import VOICE_STATUSES, Enrollment, VoiceRecord, check_prefix
+from .enrollment import (
+    PREFIX_RE,
+    PREFIX_RULE,
+    VOICE_STATUSES,
+    Enrollment,
+    VoiceRecord,
+)
 from .faults import FaultPlan
 from .http_server import HttpFrontend
 from .records import TaskRecord
@@ -119,7 +125,8 @@ class DashScopeEmulator:
         """
         if status not in VOICE_STATUSES:
             raise ValueError(f"status must be one of {', '.join(VOICE_STATUSES)}")
-        check_prefix(prefix)
+        if not PREFIX_RE.fullmatch(prefix):
+            raise ValueError(PREFIX_RULE)
         record = self._enrollment.create(
             api_key,
             target_model,
