@@ -49,6 +49,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--realtime-factor", type=float, metavar="F")
     parser.add_argument("--ms-per-char", type=float, metavar="MS")
     parser.add_argument(
+        "--region",
+        choices=("cn", "intl"),
+        help="voice enrollment rules of Beijing (cn, default) or Singapore (intl)",
+    )
+    parser.add_argument(
+        "--voice-deploy-seconds",
+        type=float,
+        metavar="S",
+        help="how long a new or updated custom voice stays DEPLOYING (default 0)",
+    )
+    parser.add_argument(
         "--realistic",
         action="store_true",
         help="handshake (and HTTP answer) 0.08 s, first audio 0.15 s, "
@@ -70,6 +81,8 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
         "first_audio_delay",
         "realtime_factor",
         "ms_per_char",
+        "region",
+        "voice_deploy_seconds",
     ):
         value = getattr(args, name)
         if value is not None:

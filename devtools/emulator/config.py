@@ -42,10 +42,17 @@ def handshake_message(code: str) -> str:
     return _HANDSHAKE_MESSAGES.get(code, f"Request failed: {code}.")
 
 
+def bearer_key(header: str | None) -> str | None:
+    """The key of an ``Authorization: Bearer <key>`` header (scheme in any case)."""
+    scheme, _, key = (header or "").strip().partition(" ")
+    key = key.strip()
+    return key if scheme.lower() == "bearer" and key else None
+
+
 def authorized(header: str | None, api_keys: set[str]) -> bool:
     """Whether an ``Authorization`` header is ``Bearer <key>`` (any case) with a known key."""
-    scheme, _, key = (header or "").strip().partition(" ")
-    return scheme.lower() == "bearer" and key.strip() in api_keys
+    key = bearer_key(header)
+    return key is not None and key in api_keys
 
 
 class FaultKind(StrEnum):
@@ -63,6 +70,10 @@ class FaultKind(StrEnum):
     """Answer the next HTTP synthesis POST with an HTTP error."""
     AUDIO_URL = "audio-url"
     """Answer the next GET of an audio URL with an HTTP error."""
+    CUSTOMIZATION = "customization"
+    """Answer the next voice enrollment (customization) POST with an HTTP error."""
+    VOICE_REJECTED = "voice-rejected"
+    """The next voice created ends UNDEPLOYED instead of OK."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +114,20 @@ class Fault:
         )
 
     @classmethod
+    def customization(cls, status: int, code: str | None = None) -> Fault:
+        """Answer the next voice enrollment POST with ``status`` and a §5 body."""
+        return cls(
+            FaultKind.CUSTOMIZATION,
+            status=status,
+            code=code or _HANDSHAKE_CODES.get(status, "InternalError"),
+        )
+
+    @classmethod
+    def voice_rejected(cls) -> Fault:
+        """Make the next ``create_voice`` end ``UNDEPLOYED`` (review failed) instead of OK."""
+        return cls(FaultKind.VOICE_REJECTED)
+
+    @classmethod
     def task_failed(
         cls, code: str, message: str, *, after_audio: bool = False
     ) -> Fault:
@@ -130,6 +155,7 @@ class Fault:
 # What a random fault can be (soak tests): split by where it is consumed.
 RANDOM_HANDSHAKE_FAULTS = (Fault.handshake(500), Fault.handshake(429))
 RANDOM_HTTP_FAULTS = (Fault.http(500), Fault.http(429))
+RANDOM_CUSTOMIZATION_FAULTS = (Fault.customization(500), Fault.customization(429))
 RANDOM_TASK_FAULTS = (
     Fault.drop(after_audio=False),
     Fault.drop(after_audio=True),
@@ -164,8 +190,16 @@ class EmulatorConfig:
     legacy_events: bool = False
     """Send the older result-generated events: no ``output.type``, one per frame."""
     random_fault_rate: float = 0.0
-    """Probability that a handshake, a task, or an HTTP POST gets a random fault."""
+    """Probability that a handshake, a task, an HTTP synthesis POST or a voice
+    enrollment POST gets a random fault."""
     random_seed: int | None = None
     """Seed of the random faults, for reproducible soak tests."""
     mid_task_run_task_cancels: bool = False
     """A run-task during a task cancels it (one doc) instead of failing (default)."""
+    region: str = "cn"
+    """``"cn"`` (Beijing) or ``"intl"`` (Singapore): intl clones for cosyvoice-v2
+    only and designs no voices."""
+    voice_deploy_seconds: float = 0.0
+    """A created or updated voice stays ``DEPLOYING`` this long, then turns ``OK``."""
+    max_voices: int = 1000
+    """Voices one API key may hold (cloned and designed together)."""

@@ -6,6 +6,7 @@ import random
 from collections import deque
 
 from .config import (
+    RANDOM_CUSTOMIZATION_FAULTS,
     RANDOM_HANDSHAKE_FAULTS,
     RANDOM_HTTP_FAULTS,
     RANDOM_TASK_FAULTS,
@@ -19,7 +20,8 @@ class FaultPlan:
     """Queued one-shot faults first, then random ones at ``random_fault_rate``.
 
     Each kind of fault has its own queue: handshakes, run-tasks, HTTP synthesis
-    POSTs and audio-URL downloads never take each other's faults.
+    POSTs, audio-URL downloads, voice enrollment POSTs and voice creations
+    never take each other's faults.
     """
 
     def __init__(self, config: EmulatorConfig) -> None:
@@ -29,20 +31,21 @@ class FaultPlan:
         self._task: deque[Fault] = deque()
         self._http: deque[Fault] = deque()
         self._audio_url: deque[Fault] = deque()
+        self._customization: deque[Fault] = deque()
+        self._voice_rejected: deque[Fault] = deque()
         self._rng: random.Random | None = None
         self._rng_seed: int | None = None
 
     def add(self, fault: Fault, times: int = 1) -> None:
         """Queue ``fault`` for the next ``times`` requests of the kind it hits."""
-        if fault.is_handshake:
-            queue = self._handshake
-        elif fault.kind is FaultKind.HTTP:
-            queue = self._http
-        elif fault.kind is FaultKind.AUDIO_URL:
-            queue = self._audio_url
-        else:
-            queue = self._task
-        queue.extend([fault] * times)
+        queues = {
+            FaultKind.HANDSHAKE: self._handshake,
+            FaultKind.HTTP: self._http,
+            FaultKind.AUDIO_URL: self._audio_url,
+            FaultKind.CUSTOMIZATION: self._customization,
+            FaultKind.VOICE_REJECTED: self._voice_rejected,
+        }
+        queues.get(fault.kind, self._task).extend([fault] * times)
 
     def next_handshake(self) -> Fault | None:
         """Return the fault for the handshake being answered, if any."""
@@ -65,6 +68,19 @@ class FaultPlan:
     def next_audio_url(self) -> Fault | None:
         """Return the fault for the audio download being answered (never random)."""
         return self._audio_url.popleft() if self._audio_url else None
+
+    def next_customization(self) -> Fault | None:
+        """Return the fault for the voice enrollment POST being answered, if any."""
+        if self._customization:
+            return self._customization.popleft()
+        return self._draw(RANDOM_CUSTOMIZATION_FAULTS)
+
+    def next_voice_rejected(self) -> bool:
+        """Whether the voice being created is to end UNDEPLOYED (never random)."""
+        if self._voice_rejected:
+            self._voice_rejected.popleft()
+            return True
+        return False
 
     def _draw(self, choices: tuple[Fault, ...]) -> Fault | None:
         rate = self._config.random_fault_rate

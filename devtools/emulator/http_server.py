@@ -6,6 +6,10 @@ file; with it, a DashScope SSE stream of ``sentence-*`` parts carrying base64
 audio, then a last part with that URL. ``GET /audio/<id>.<ext>`` serves the
 files, standing in for the OSS bucket the real URLs point at. The audio comes
 from the same synthesiser, chunker and encoders as the WebSocket side.
+
+The same port serves voice enrollment (``…/services/audio/tts/customization``,
+:mod:`.customization`) and the temporary file storage (``/api/v1/uploads`` and
+``/oss``, :mod:`.uploads`).
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape
 
 from aiohttp import web
 
 from . import events
 from .audio import Chunker, Samples, StreamEncoder, make_encoder
-from .config import EmulatorConfig, authorized, handshake_message
+from .config import EmulatorConfig, bearer_key, handshake_message
+from .customization import CUSTOMIZATION_PATH, CustomizationApi
+from .enrollment import Enrollment
 from .faults import FaultPlan
 from .params import (
     HTTP_VOICE_MISMATCH,
@@ -41,7 +46,9 @@ from .params import (
     parse_http_request,
 )
 from .records import TaskRecord
+from .responses import StoppingError, json_response, oss_error, reject
 from .text import billed_characters, split_sentences
+from .uploads import OSS_PATH, UPLOADS_PATH, UploadApi, UploadStore
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,12 +66,6 @@ CONTENT_TYPES = {
 SSE_CONTENT_TYPE = "text/event-stream;charset=UTF-8"
 _STOP_GRACE = 2.0
 _ERROR_STATUS = {MODEL_NOT_FOUND: 404}
-_OSS_MESSAGES = {
-    "AccessDenied": "Request has expired.",
-    "NoSuchKey": "The specified key does not exist.",
-    "InternalError": "We encountered an internal error. Please try again.",
-    "ServiceUnavailable": "Please reduce your request rate.",
-}
 
 Emit = Callable[[events.Event, bytes], Awaitable[None]]
 """Receives each SSE part and the audio bytes it carries (b"" for none)."""
@@ -79,20 +80,27 @@ class StoredAudio:
     expires_at: int
 
 
-class _StoppingError(Exception):
-    """The emulator is stopping: end the request now."""
-
-
 class HttpFrontend:
     """Serves the HTTP synthesis API and the audio URLs; owned by the emulator."""
 
     def __init__(
-        self, config: EmulatorConfig, tasks: list[TaskRecord], faults: FaultPlan
+        self,
+        config: EmulatorConfig,
+        tasks: list[TaskRecord],
+        faults: FaultPlan,
+        enrollment: Enrollment,
     ) -> None:
-        """Share the emulator's config, task records and fault plan."""
+        """Share the emulator's config, task records, fault plan and voice stores."""
         self._config = config
         self._tasks = tasks
         self._faults = faults
+        self._enrollment = enrollment
+        self.uploads = UploadStore()
+        """Files uploaded through the temporary storage (``oss://`` URLs)."""
+        self.customization = CustomizationApi(
+            config, faults, enrollment, self.uploads, self._pause
+        )
+        self._upload_api = UploadApi(config, self.uploads, self._origin_url)
         self.requests = 0
         """HTTP synthesis POSTs received, whatever their outcome."""
         self.downloads = 0
@@ -106,9 +114,12 @@ class HttpFrontend:
     @property
     def base_url(self) -> str:
         """``http://HOST:PORT/api/v1``, like the SDK's ``base_http_api_url``."""
+        return f"{self._origin_url()}{API_PREFIX}"
+
+    def _origin_url(self) -> str:
         if self._origin is None:
             raise RuntimeError("the emulator is not started")
-        return f"{self._origin}{API_PREFIX}"
+        return self._origin
 
     async def start(self, host: str, port: int) -> None:
         """Listen on ``host``:``port`` (0 picks a free port)."""
@@ -116,6 +127,12 @@ class HttpFrontend:
         app = web.Application()
         app.router.add_post(TTS_PATH, self._synthesize)
         app.router.add_post(f"{TTS_PATH}/", self._synthesize)
+        for path in (CUSTOMIZATION_PATH, f"{CUSTOMIZATION_PATH}/"):
+            app.router.add_post(path, self.customization.handle)
+        for path in (UPLOADS_PATH, f"{UPLOADS_PATH}/"):
+            app.router.add_get(path, self._upload_api.get_policy, allow_head=False)
+        for path in (OSS_PATH, f"{OSS_PATH}/"):
+            app.router.add_post(path, self._upload_api.receive)
         app.router.add_get(f"{AUDIO_PREFIX}/{{name}}", self._download, allow_head=False)
         app.router.add_route("*", f"{API_PREFIX}/{{tail:.*}}", self._unknown_path)
         runner = web.AppRunner(
@@ -149,21 +166,22 @@ class HttpFrontend:
         raw = await request.read()
         try:
             await self._pause(self._config.handshake_delay)
-        except _StoppingError:
-            return _reject(request_id, 503, "ServiceUnavailable")
+        except StoppingError:
+            return reject(request_id, 503, "ServiceUnavailable")
         fault = self._faults.next_http()
         if fault is not None:
-            return _reject(request_id, fault.status, fault.code or "InternalError")
-        if not authorized(request.headers.get("Authorization"), self._config.api_keys):
-            return _reject(request_id, 401, "InvalidApiKey")
+            return reject(request_id, fault.status, fault.code or "InternalError")
+        api_key = bearer_key(request.headers.get("Authorization"))
+        if api_key is None or api_key not in self._config.api_keys:
+            return reject(request_id, 401, "InvalidApiKey")
         try:
             body = json.loads(raw)
         except ValueError:
-            return _reject(
+            return reject(
                 request_id, 400, INVALID_PARAMETER, "Request body is not valid JSON."
             )
         if not isinstance(body, dict):
-            return _reject(
+            return reject(
                 request_id,
                 400,
                 INVALID_PARAMETER,
@@ -179,13 +197,13 @@ class HttpFrontend:
         )
         self._tasks.append(record)
         try:
-            task = parse_http_request(body)
+            task = parse_http_request(body, self._enrollment.store(api_key))
         except TaskError as exc:
             record.state, record.error_code = "failed", exc.code
             message = (
                 HTTP_VOICE_MISMATCH if exc.message == VOICE_MISMATCH else exc.message
             )
-            return _reject(
+            return reject(
                 request_id, _ERROR_STATUS.get(exc.code, 400), exc.code, message
             )
         params = task.params
@@ -217,21 +235,21 @@ class HttpFrontend:
 
         try:
             await job.run(collect)
-        except _StoppingError:
+        except StoppingError:
             record.state = "cancelled"
-            return _reject(job.request_id, 503, "ServiceUnavailable")
+            return reject(job.request_id, 503, "ServiceUnavailable")
         except asyncio.CancelledError:
             record.state = "cancelled"
             raise
         except Exception:
             _LOGGER.exception("http request %s: synthesis failed", job.request_id)
             record.state, record.error_code = "failed", "InternalError"
-            return _reject(job.request_id, 500, "InternalError")
+            return reject(job.request_id, 500, "InternalError")
         audio = b"".join(chunks)
         record.frames.append(audio)
         url = self._store(job, audio)
         record.state = "finished"
-        return _json(200, job.result(url), job.request_id)
+        return json_response(200, job.result(url), job.request_id)
 
     async def _stream(
         self, request: web.Request, job: _Synthesis
@@ -258,7 +276,7 @@ class HttpFrontend:
             url = self._store(job, record.audio)
             await response.write(_sse_frame(next(ids), "result", 200, job.result(url)))
             record.state = "finished"
-        except (_StoppingError, ConnectionResetError):
+        except (StoppingError, ConnectionResetError):
             record.state = "cancelled"  # The emulator stops, or the client left.
             if record.audio_url is not None:
                 del self.files[record.audio_url.rsplit("/", 1)[-1]]
@@ -283,16 +301,16 @@ class HttpFrontend:
         name = request.match_info["name"]
         fault = self._faults.next_audio_url()
         if fault is not None:
-            return _oss_error(fault.status, fault.code or "InternalError")
+            return oss_error(fault.status, fault.code or "InternalError")
         stored = self.files.get(name)
         if stored is None:
-            return _oss_error(404, "NoSuchKey")
+            return oss_error(404, "NoSuchKey")
         self.downloads += 1
         return web.Response(body=stored.data, content_type=stored.content_type)
 
     async def _unknown_path(self, request: web.Request) -> web.Response:
         """Any other path under /api/v1: the gateway's "url error" (doc §5.3)."""
-        return _reject(str(uuid.uuid4()), 400, INVALID_PARAMETER, URL_ERROR)
+        return reject(str(uuid.uuid4()), 400, INVALID_PARAMETER, URL_ERROR)
 
     # --- helpers -----------------------------------------------------------
 
@@ -305,13 +323,13 @@ class HttpFrontend:
         return url
 
     async def _pause(self, seconds: float) -> None:
-        """Sleep ``seconds`` (0: just check); raise _StoppingError once stopping."""
+        """Sleep ``seconds`` (0: just check); raise StoppingError once stopping."""
         if seconds > 0 and not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(seconds):
                     await self._stopping.wait()
         if self._stopping.is_set():
-            raise _StoppingError
+            raise StoppingError
 
 
 class _Synthesis:
@@ -428,24 +446,6 @@ class _Synthesis:
         )
 
 
-def _json(status: int, body: events.Event, request_id: str) -> web.Response:
-    return web.Response(
-        status=status,
-        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
-        content_type="application/json",
-        headers={"x-request-id": request_id},
-    )
-
-
-def _reject(
-    request_id: str, status: int, code: str, message: str | None = None
-) -> web.Response:
-    """A non-2xx answer with the gateway's JSON error body (doc §5.1)."""
-    _LOGGER.info("http request %s rejected: %d %s", request_id, status, code)
-    body = events.gateway_error(request_id, code, message or handshake_message(code))
-    return _json(status, body, request_id)
-
-
 def _sse_frame(event_id: int, name: str, status: int, body: events.Event) -> bytes:
     """One DashScope SSE event (doc §7.1); an error also gets a ``status:`` line."""
     lines = [f"id:{event_id}", f"event:{name}", f":HTTP_STATUS/{status}"]
@@ -453,18 +453,3 @@ def _sse_frame(event_id: int, name: str, status: int, body: events.Event) -> byt
         lines.append(f"status:{status}")
     lines.append("data:" + json.dumps(body, ensure_ascii=False, separators=(",", ":")))
     return ("\n".join(lines) + "\n\n").encode()
-
-
-def _oss_error(status: int, code: str) -> web.Response:
-    """What an OSS bucket answers for a bad download: an XML error document."""
-    message = _OSS_MESSAGES.get(code, f"Request failed: {code}.")
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error>\n  <Code>{escape(code)}</Code>\n"
-        f"  <Message>{escape(message)}</Message>\n"
-        f"  <RequestId>{uuid.uuid4().hex.upper()[:24]}</RequestId>\n</Error>\n"
-    )
-    _LOGGER.info("audio download rejected: %d %s", status, code)
-    return web.Response(
-        status=status, body=body.encode(), content_type="application/xml"
-    )

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import voices
 from .audio import FORMATS, OPUS_SAMPLE_RATES, SAMPLE_RATES, ToneSynth
+from .enrollment import VoiceStore
 from .text import billed_characters, strip_ssml
 
 INVALID_PARAMETER = "InvalidParameter"
@@ -29,6 +30,11 @@ HTTP_VOICE_MISMATCH = "[cosyvoice:]Engine return error code: 418"
 URL_ERROR = "url error, please check url！"
 MAX_CHARS_PER_TEXT = 20_000
 MAX_CHARS_PER_TASK = 200_000
+
+
+def voice_not_ready(voice: str, status: str) -> str:
+    """The message for a custom voice of the key that is not OK (yet)."""
+    return f"voice {voice} is not ready (status {status})"
 
 
 def text_too_long(billed: int) -> str:
@@ -133,8 +139,28 @@ def _audio_format(params: dict[str, Any], model: str) -> tuple[str, int]:
     return fmt, rate
 
 
-def parse_run_task(payload: dict[str, Any]) -> TaskParams:
-    """Validate a run-task payload whose envelope is already known to be sound."""
+def _check_voice(voice: str, model: str, custom: VoiceStore | None) -> None:
+    """A system voice of ``model``, or an OK custom voice made for it by this key."""
+    record = custom.get(voice) if custom is not None else None
+    if record is None:
+        # Unknown here, another key's, or a system voice of another model.
+        if not voices.is_system_voice(voice, model):
+            raise TaskError(VOICE_MISMATCH)
+        return
+    if record.target_model != model:
+        raise TaskError(VOICE_MISMATCH)
+    status = record.status
+    if status != "OK":
+        raise TaskError(voice_not_ready(voice, status))
+
+
+def parse_run_task(
+    payload: dict[str, Any], custom_voices: VoiceStore | None = None
+) -> TaskParams:
+    """Validate a run-task payload whose envelope is already known to be sound.
+
+    ``custom_voices`` is the calling key's store: only its voices are usable.
+    """
     model = payload.get("model")
     if not isinstance(model, str) or not model:
         raise missing("payload.model")
@@ -152,8 +178,7 @@ def parse_run_task(payload: dict[str, Any]) -> TaskParams:
     if text_type not in ("PlainText", "SSML"):
         raise TaskError(f"Parameter invalid: text_type {text_type!r} is not supported.")
     fmt, sample_rate = _audio_format(params, model)
-    if not voices.voice_matches_model(voice, model):
-        raise TaskError(VOICE_MISMATCH)
+    _check_voice(voice, model, custom_voices)
     volume = _number(params, "volume", 50, 0, 100)
     bit_rate = _number(params, "bit_rate", DEFAULT_OPUS_KBPS, 6, 510)
     enable_ssml = _flag(params, "enable_ssml")
@@ -197,7 +222,9 @@ def http_options(body: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-def parse_http_request(body: dict[str, Any]) -> HttpTask:
+def parse_http_request(
+    body: dict[str, Any], custom_voices: VoiceStore | None = None
+) -> HttpTask:
     """Validate the JSON body of ``POST …/services/audio/tts/SpeechSynthesizer``.
 
     Order: model present, input present, parameters an object, a model without
@@ -221,7 +248,7 @@ def parse_http_request(body: dict[str, Any]) -> HttpTask:
     if voices.is_known_model(model) and not voices.supports_http(model):
         raise TaskError(URL_ERROR)
     params = parse_run_task(
-        {"model": model, "input": {}, "parameters": http_options(body)}
+        {"model": model, "input": {}, "parameters": http_options(body)}, custom_voices
     )
     text = task_input.get("text")
     if not isinstance(text, str):

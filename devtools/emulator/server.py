@@ -16,7 +16,14 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from . import events
-from .config import EmulatorConfig, Fault, authorized, handshake_message
+from .config import EmulatorConfig, Fault, authorized, bearer_key, handshake_message
+from .enrollment import (
+    PREFIX_RE,
+    PREFIX_RULE,
+    VOICE_STATUSES,
+    Enrollment,
+    VoiceRecord,
+)
 from .faults import FaultPlan
 from .http_server import HttpFrontend
 from .records import TaskRecord
@@ -51,7 +58,10 @@ class DashScopeEmulator:
         self.handshakes_rejected = 0
         """Upgrades answered with an HTTP error (auth, path, injected faults)."""
         self._faults = FaultPlan(self.config)
-        self._http = HttpFrontend(self.config, self.tasks, self._faults)
+        self._enrollment = Enrollment(self.config)
+        self._http = HttpFrontend(
+            self.config, self.tasks, self._faults, self._enrollment
+        )
         self._server: Server | None = None
         self._url: str | None = None
         self._stopping = asyncio.Event()
@@ -78,13 +88,61 @@ class DashScopeEmulator:
         """Audio URL downloads answered with the file so far."""
         return self._http.downloads
 
+    @property
+    def customization_requests(self) -> int:
+        """Voice enrollment (customization) POSTs received so far, whatever their outcome."""
+        return self._http.customization.requests
+
+    @property
+    def uploads(self) -> dict[str, bytes]:
+        """Files uploaded to the temporary storage, by key (``oss://<key>``); a copy."""
+        return {key: stored.data for key, stored in self._http.uploads.objects.items()}
+
     def add_fault(self, fault: Fault, times: int = 1) -> None:
         """Inject ``fault`` into the next ``times`` requests of its kind, in order.
 
         Handshake faults hit WebSocket upgrades, ``Fault.http`` HTTP synthesis
-        POSTs, ``Fault.audio_url`` audio downloads, the rest WebSocket run-tasks.
+        POSTs, ``Fault.audio_url`` audio downloads, ``Fault.customization``
+        voice enrollment POSTs, ``Fault.voice_rejected`` voice creations, the
+        rest WebSocket run-tasks.
         """
         self._faults.add(fault, times)
+
+    def add_voice(
+        self,
+        api_key: str,
+        target_model: str,
+        prefix: str,
+        *,
+        status: str = "OK",
+        designed: bool = False,
+    ) -> str:
+        """Put a custom voice in ``api_key``'s store, as if enrolled; return its id.
+
+        ``status`` is fixed: OK and UNDEPLOYED at once, DEPLOYING until an
+        ``update_voice`` redeploys it. A designed voice gets the ``-vd-`` marker
+        and a prompt instead of a sample URL. No quota, model or region check.
+        """
+        if status not in VOICE_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(VOICE_STATUSES)}")
+        if not PREFIX_RE.fullmatch(prefix):
+            raise ValueError(PREFIX_RULE)
+        record = self._enrollment.create(
+            api_key,
+            target_model,
+            prefix,
+            url="" if designed else f"https://example.invalid/{prefix}.wav",
+            prompt=f"A voice called {prefix}." if designed else None,
+            preview_text="Hello." if designed else None,
+            rejected=status == "UNDEPLOYED",
+            check_quota=False,
+        )
+        record.ready_at = float("inf") if status == "DEPLOYING" else 0.0
+        return record.voice_id
+
+    def voices(self, api_key: str) -> list[VoiceRecord]:
+        """The custom voices ``api_key`` holds, oldest first (live records)."""
+        return self._enrollment.store(api_key).records()
 
     async def start(
         self, host: str = "127.0.0.1", port: int = 0, *, http_port: int = 0
@@ -160,7 +218,17 @@ class DashScopeEmulator:
         connection_id = self.connections_opened
         _LOGGER.info("connection %d opened from %s", connection_id, ws.remote_address)
         try:
-            session = Session(ws, connection_id, self.config, self.tasks, self._faults)
+            key = bearer_key(
+                ws.request.headers.get("Authorization") if ws.request else None
+            )
+            session = Session(
+                ws,
+                connection_id,
+                self.config,
+                self.tasks,
+                self._faults,
+                custom_voices=self._enrollment.store(key) if key else None,
+            )
             await session.serve()
         finally:
             self.open_connections -= 1

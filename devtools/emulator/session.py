@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from . import events
 from .config import EmulatorConfig, FaultKind
+from .enrollment import VoiceStore
 from .faults import FaultPlan
 from .params import (
     INVALID_PARAMETER,
@@ -64,9 +65,15 @@ class Session:
         config: EmulatorConfig,
         tasks: list[TaskRecord],
         faults: FaultPlan,
+        *,
+        custom_voices: VoiceStore | None = None,
     ) -> None:
-        """Serve ``ws``; records go to ``tasks``, faults come from ``faults``."""
+        """Serve ``ws``; records go to ``tasks``, faults come from ``faults``.
+
+        ``custom_voices`` is the store of the key the connection was opened with.
+        """
         self._ws = ws
+        self._custom_voices = custom_voices
         self._id = connection_id
         self._config = config
         self._tasks = tasks
@@ -203,7 +210,7 @@ class Session:
         )
         self._tasks.append(record)
         try:
-            params = parse_run_task(payload)
+            params = parse_run_task(payload, self._custom_voices)
         except TaskError as exc:
             return await self._fail(task_id, exc.code, exc.message, record=record)
         record.format, record.sample_rate = params.format, params.sample_rate

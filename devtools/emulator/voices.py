@@ -92,8 +92,9 @@ MODELS: dict[str, VoiceFamily] = {
     "qwen-audio-3.1-tts-flash": _QWEN_AUDIO,
 }
 
-# The part of a cloned voice id after "<target_model>-": "<prefix>-<unique>".
-_CLONE_TAIL = re.compile(r"[A-Za-z0-9_]{1,10}-[A-Za-z0-9]+")
+# The part of a custom voice id after "<target_model>-": "<prefix>-<unique>" for a
+# cloned voice, "vd-<prefix>-<unique>" for a designed one.
+_CUSTOM_TAIL = re.compile(r"(?:vd-)?[A-Za-z0-9_]{1,10}-[A-Za-z0-9]+")
 
 
 def is_known_model(model: str) -> bool:
@@ -116,18 +117,19 @@ def supports_opus(model: str) -> bool:
 
 
 def cloned_voice_model(voice: str) -> str | None:
-    """Return the target model of a cloned voice id, or None if it is not one."""
+    """Return the target model of a custom (cloned or designed) voice id, or None.
+
+    Only the shape is read: whether such a voice exists is the enrollment
+    store's business (:mod:`.enrollment`).
+    """
     # Longest name first, so "cosyvoice-v3-plus-x-1" is not read as v3's.
     for model in sorted(MODELS, key=len, reverse=True):
         prefix = f"{model}-"
-        if voice.startswith(prefix) and _CLONE_TAIL.fullmatch(voice[len(prefix) :]):
+        if voice.startswith(prefix) and _CUSTOM_TAIL.fullmatch(voice[len(prefix) :]):
             return model
     return None
 
 
-def voice_matches_model(voice: str, model: str) -> bool:
-    """Whether ``model`` can speak ``voice`` (a system voice or a clone made for it)."""
-    clone_model = cloned_voice_model(voice)
-    if clone_model is not None:
-        return clone_model == model
-    return MODELS[model].has_voice(voice)
+def is_system_voice(voice: str, model: str) -> bool:
+    """Whether ``voice`` is one of ``model``'s system voices (never a custom id)."""
+    return cloned_voice_model(voice) is None and MODELS[model].has_voice(voice)

@@ -596,12 +596,16 @@ async def test_voice_model_mismatch_is_418(
     )
 
 
-async def test_cloned_voice_for_another_model_is_418(http: Http) -> None:
-    answer = await http.post(_body(voice="cosyvoice-v2-myvoice-abc123"))
+async def test_cloned_voice_for_another_model_is_418(
+    emulator: DashScopeEmulator, http: Http
+) -> None:
+    v2_voice = emulator.add_voice(TEST_API_KEY, "cosyvoice-v2", "myvoice")
+    answer = await http.post(_body(voice=v2_voice))
     _assert_error(
         answer, 400, "InvalidParameter", "[cosyvoice:]Engine return error code: 418"
     )
-    await http.synthesize(_body(voice="cosyvoice-v3-flash-myvoice-abc123"))
+    voice = emulator.add_voice(TEST_API_KEY, "cosyvoice-v3-flash", "myvoice")
+    await http.synthesize(_body(voice=voice))
 
 
 async def test_v1_has_no_http(emulator: DashScopeEmulator, http: Http) -> None:

@@ -112,6 +112,11 @@ def test_cli_options() -> None:
     assert config.api_keys == {"a", "b"}
     assert config.realtime_factor == 0.5
     assert config.handshake_delay == 0
+    assert (config.region, config.voice_deploy_seconds) == ("cn", 0.0)
+    config = build_config(
+        parse_args(["--region", "intl", "--voice-deploy-seconds", "2.5"])
+    )
+    assert (config.region, config.voice_deploy_seconds) == ("intl", 2.5)
 
 
 async def test_cli_serves_until_sigterm() -> None:

@@ -16,7 +16,7 @@ from devtools.emulator.text import (
     is_han,
     strip_ssml,
 )
-from devtools.emulator.voices import cloned_voice_model, voice_matches_model
+from devtools.emulator.voices import cloned_voice_model, is_system_voice
 
 
 @pytest.mark.parametrize(
@@ -68,6 +68,7 @@ def test_splitter_buffers_and_drains() -> None:
         ("cosyvoice-v3-plus-abc-123", "cosyvoice-v3-plus"),
         ("cosyvoice-v3-myvoice-0a1b", "cosyvoice-v3"),
         ("cosyvoice-v3.5-flash-x-1", "cosyvoice-v3.5-flash"),
+        ("cosyvoice-v3.5-plus-vd-x-0a1b", "cosyvoice-v3.5-plus"),
         ("longanyang", None),
         ("cosyvoice-v3-flash-toolongprefix-1", None),
     ],
@@ -76,12 +77,14 @@ def test_cloned_voice_model(voice: str, model: str | None) -> None:
     assert cloned_voice_model(voice) == model
 
 
-def test_voice_matches_model() -> None:
-    assert voice_matches_model("longwan", "cosyvoice-v1")
-    assert not voice_matches_model("longwan_v2", "cosyvoice-v1")
-    assert voice_matches_model("loongeva_v3.6", "qwen-audio-3.0-tts-flash")
-    assert not voice_matches_model("loongeva_v3.6", "cosyvoice-v3-flash")
-    assert not voice_matches_model("cosyvoice-v3-plus-abc-1", "cosyvoice-v3-flash")
+def test_is_system_voice() -> None:
+    assert is_system_voice("longwan", "cosyvoice-v1")
+    assert not is_system_voice("longwan_v2", "cosyvoice-v1")
+    assert is_system_voice("loongeva_v3.6", "qwen-audio-3.0-tts-flash")
+    assert not is_system_voice("loongeva_v3.6", "cosyvoice-v3-flash")
+    # Custom voices are never system voices, whatever the model.
+    assert not is_system_voice("cosyvoice-v3-plus-abc-1", "cosyvoice-v3-flash")
+    assert not is_system_voice("cosyvoice-v3-flash-abc-1", "cosyvoice-v3-flash")
 
 
 def test_fault_constructors() -> None:
