@@ -14,6 +14,7 @@ from .api import (
     CosyVoiceClient,
     CosyVoiceError,
     CustomVoice,
+    InvalidRequestError,
     VoiceNotFoundError,
     VoiceNotReadyError,
     parse_custom_voice_id,
@@ -64,21 +65,43 @@ class OwnVoices:
         Never falls back to another voice: a deleted one is an error the user sees.
         System voices, and every voice while the list is unknown, pass.
         """
-        if parse_custom_voice_id(voice_id) is None or not self.listed:
-            return
-        voice = self.find(voice_id)
-        if voice is None or not voice.ready:
+        if self._verdict(voice_id) is not None:
             await self.async_refresh()
-            voice = self.find(voice_id)
+        if (error := self._verdict(voice_id)) is not None:
+            raise error
+
+    async def async_explain(
+        self, error: CosyVoiceError, voice_id: str
+    ) -> CosyVoiceError:
+        """The service's refusal of an own voice, said as what it is if it is gone.
+
+        DashScope refuses a voice it does not know with a bare engine error (418);
+        one deleted in the console since the last list shows up only this way.
+        """
+        if (
+            isinstance(error, InvalidRequestError)
+            and not error.caller_error
+            and parse_custom_voice_id(voice_id) is not None
+        ):
+            await self.async_refresh()
+            return self._verdict(voice_id) or error
+        return error
+
+    def _verdict(self, voice_id: str) -> CosyVoiceError | None:
+        """Why the listed voices say ``voice_id`` cannot speak, if they do."""
+        if parse_custom_voice_id(voice_id) is None or not self.listed:
+            return None
+        voice = self.find(voice_id)
         if voice is None:
-            raise VoiceNotFoundError(
+            return VoiceNotFoundError(
                 f"the voice {voice_id} is not in this DashScope account any more"
             )
         if not voice.ready:
-            raise VoiceNotReadyError(
+            return VoiceNotReadyError(
                 f"the voice {voice_id} cannot speak yet ({voice.status})",
                 status=voice.status,
             )
+        return None
 
 
 def voice_choices(

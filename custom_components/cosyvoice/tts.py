@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from typing import Any
 
@@ -119,7 +119,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
             await self._entry.runtime_data.voices.async_check(request.options.voice)
             result = await client.synthesize(message, request.options)
         except CosyVoiceError as err:
-            raise self._failed(err) from err
+            raise self._failed(await self._explained(err, options)) from err
         self._succeeded()
         _LOGGER.debug(
             "Synthesized %d characters over %s in %.0f ms",
@@ -164,10 +164,18 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
                     yield header + chunk
                     header = b""
         except CosyVoiceError as err:
+            err = await self._explained(err, request.options)
             # Home Assistant ends the player's stream here; say why, once.
             _LOGGER.error("Speech from %s stopped: %s", self.entity_id, err)
             raise self._failed(err) from err
         self._succeeded()
+
+    async def _explained(
+        self, err: CosyVoiceError, options: Mapping[str, Any]
+    ) -> CosyVoiceError:
+        """A refused own voice that the account no longer has, said as such."""
+        voice = str(options.get(CONF_VOICE) or self._voice)
+        return await self._entry.runtime_data.voices.async_explain(err, voice)
 
     def _succeeded(self) -> None:
         """Speech came through: the service is reachable and the account pays."""

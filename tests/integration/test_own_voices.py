@@ -36,14 +36,14 @@ MODEL = "cosyvoice-v3-flash"  # the entry's model: its picker offers the new voi
 
 
 async def _action(
-    hass: HomeAssistant, name: str, entry: MockConfigEntry, **data: Any
+    hass: HomeAssistant, action: str, entry: MockConfigEntry, **data: Any
 ) -> Any:
     return await hass.services.async_call(
         DOMAIN,
-        name,
+        action,
         {"config_entry_id": entry.entry_id, **data},
         blocking=True,
-        return_response=name != "delete_voice",
+        return_response=action != "delete_voice",
     )
 
 
@@ -272,14 +272,18 @@ async def test_a_configured_voice_deleted_elsewhere_is_an_issue_not_a_fallback(
     issue_id = f"voice_missing_{config_entry.entry_id}"
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
-    # Deleted in the console: the next message says so, and nothing is spoken.
+    # Deleted in the console: the service refuses the next message, which says why;
+    # nothing is spoken, with this voice or another.
     await config_entry.runtime_data.client.enrollment.delete(voice_id)
-    tasks = len(emulator.tasks)
     entity = tts_entity(hass, config_entry)
-    with pytest.raises(HomeAssistantError) as raised:
-        await entity.async_get_tts_audio("你好。", "zh", entity.default_options or {})
-    assert raised.value.translation_key == "voice_not_found"
-    assert len(emulator.tasks) == tasks
+    for _ in range(2):
+        with pytest.raises(HomeAssistantError) as raised:
+            await entity.async_get_tts_audio(
+                "你好。", "zh", entity.default_options or {}
+            )
+        assert raised.value.translation_key == "voice_not_found"
+    (refused,) = emulator.tasks  # the second message was not even sent
+    assert (refused.state, refused.frames) == ("failed", [])
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_placeholders == {
