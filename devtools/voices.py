@@ -18,7 +18,6 @@ import aiohttp
 
 from custom_components.cosyvoice.api import (
     CosyVoiceError,
-    CustomVoice,
     Endpoint,
     VoiceEnrollment,
 )
@@ -98,9 +97,11 @@ async def _run(args: argparse.Namespace, api_key: str) -> dict[str, Any]:
             user_agent=user_agent(),
         )
         if args.action == "list":
-            return {"voices": [_row(v) for v in await voices.list_voices(args.model)]}
+            return {
+                "voices": [v.as_dict() for v in await voices.list_voices(args.model)]
+            }
         if args.action == "show":
-            return _row(await voices.get_voice(args.voice_id))
+            return (await voices.get_voice(args.voice_id)).as_dict()
         if args.action == "delete":
             await voices.delete(args.voice_id)
             return {"voice_id": args.voice_id, "deleted": True}
@@ -112,7 +113,7 @@ async def _run(args: argparse.Namespace, api_key: str) -> dict[str, Any]:
                 preview_text=args.preview_text,
                 language=args.language,
             )
-            row = _row(designed.voice)
+            row = designed.voice.as_dict()
             if args.out is not None:
                 args.out.write_bytes(designed.preview)
                 row["preview"] = str(args.out)
@@ -121,7 +122,7 @@ async def _run(args: argparse.Namespace, api_key: str) -> dict[str, Any]:
         voice = await voices.clone(
             args.model, args.name, url=args.url, sample=sample, language=args.language
         )
-        return _row(voice)
+        return voice.as_dict()
 
 
 def _endpoint(args: argparse.Namespace) -> Endpoint:
@@ -131,16 +132,6 @@ def _endpoint(args: argparse.Namespace) -> Endpoint:
     return Endpoint.custom(
         f"{ws_url}/api-ws/v1/inference", args.http_url, args.workspace
     )
-
-
-def _row(voice: CustomVoice) -> dict[str, Any]:
-    return {
-        "voice_id": voice.voice_id,
-        "status": voice.status,
-        "target_model": voice.model,
-        "name": voice.name,
-        "kind": "designed" if voice.designed else "cloned",
-    }
 
 
 def _error(message: str) -> None:

@@ -1,0 +1,109 @@
+"""``scripts/voices`` as a black box against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from devtools.emulator import DashScopeEmulator
+from tests.conftest import TEST_API_KEY
+from tests.voice_samples import wav_sample
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = "cosyvoice-v3.5-plus"
+
+
+async def _voices(
+    emulator: DashScopeEmulator, *args: str, key: str | None = TEST_API_KEY
+) -> tuple[int, str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DASHSCOPE_API_KEY", None)
+    if key is not None:
+        env["DASHSCOPE_API_KEY"] = key
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "devtools.voices",
+        "--http-url",
+        emulator.http_url,
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_design_show_list_and_delete(
+    emulator: DashScopeEmulator, tmp_path: Path
+) -> None:
+    preview = tmp_path / "preview.wav"
+    code, out, err = await _voices(
+        emulator,
+        "design",
+        "--model",
+        MODEL,
+        "--prompt",
+        "A calm, warm voice.",
+        "--preview-text",
+        "晚上好。",
+        "--name",
+        "calm",
+        "--out",
+        str(preview),
+    )
+    assert code == 0, err
+    designed = json.loads(out)
+    assert (designed["target_model"], designed["name"]) == (MODEL, "calm")
+    assert preview.read_bytes()[:4] == b"RIFF"
+    voice_id = designed["voice_id"]
+
+    code, out, _ = await _voices(emulator, "show", "--voice-id", voice_id)
+    assert (code, json.loads(out)["status"]) == (0, "OK")
+    code, out, _ = await _voices(emulator, "list", "--model", MODEL)
+    assert [v["voice_id"] for v in json.loads(out)["voices"]] == [voice_id]
+    code, out, _ = await _voices(emulator, "delete", "--voice-id", voice_id)
+    assert (code, json.loads(out)) == (0, {"voice_id": voice_id, "deleted": True})
+    code, out, _ = await _voices(emulator, "list")
+    assert json.loads(out) == {"voices": []}
+
+
+async def test_clone_a_file(emulator: DashScopeEmulator, tmp_path: Path) -> None:
+    sample = tmp_path / "grandma.wav"
+    sample.write_bytes(wav_sample(8.0))
+    code, out, err = await _voices(
+        emulator, "clone", "--model", MODEL, "--file", str(sample), "--name", "grandma"
+    )
+    assert code == 0, err
+    assert json.loads(out)["kind"] == "cloned"
+    assert [v.voice_id for v in emulator.voices(TEST_API_KEY)] == [
+        json.loads(out)["voice_id"]
+    ]
+
+
+async def test_errors_are_one_line_without_the_key(
+    emulator: DashScopeEmulator, tmp_path: Path
+) -> None:
+    sample = tmp_path / "short.wav"
+    sample.write_bytes(wav_sample(2.0))
+    code, out, err = await _voices(
+        emulator, "clone", "--model", MODEL, "--file", str(sample), "--name", "x"
+    )
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1
+    assert "5 to 60 s" in err
+
+    key = "sk-wrong-key-0123456789"
+    code, out, err = await _voices(emulator, "list", key=key)
+    assert code == 1
+    assert key not in err
+    assert err.startswith("voices: error:")
+
+    code, _, err = await _voices(emulator, "list", key=None)
+    assert code == 2
+    assert "DASHSCOPE_API_KEY" in err
