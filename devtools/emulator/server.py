@@ -121,7 +121,8 @@ class DashScopeEmulator:
 
         ``status`` is fixed: OK and UNDEPLOYED at once, DEPLOYING until an
         ``update_voice`` redeploys it. A designed voice gets the ``-vd-`` marker
-        and a prompt instead of a sample URL. No quota, model or region check.
+        and a prompt instead of a sample URL (a clone gets a placeholder URL
+        under example.invalid). No quota, model or region check.
         """
         if status not in VOICE_STATUSES:
             raise ValueError(f"status must be one of {', '.join(VOICE_STATUSES)}")
