@@ -330,9 +330,19 @@ class HassApi:
         state: dict[str, Any] = await self._json("GET", f"/api/states/{entity_id}")
         return state
 
-    async def call(self, domain: str, service: str, data: dict[str, Any]) -> Any:
-        """Perform an action (service call) and wait for it."""
-        return await self._json("POST", f"/api/services/{domain}/{service}", json=data)
+    async def call(
+        self,
+        domain: str,
+        service: str,
+        data: dict[str, Any],
+        *,
+        return_response: bool = False,
+    ) -> Any:
+        """Perform an action (service call) and wait for it; its response if asked."""
+        path = f"/api/services/{domain}/{service}"
+        if return_response:
+            path += "?return_response"
+        return await self._json("POST", path, json=data)
 
     async def tts_url(
         self, engine_id: str, message: str, options: dict[str, Any] | None = None

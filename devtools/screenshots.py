@@ -96,6 +96,20 @@ async def run(out: Path, config_dir: Path, chromium: str) -> None:
                         {"ws_url": emulator.ws_url, "http_url": emulator.http_url},
                     )
                     assert result["type"] == "create_entry", result
+                    (entry,) = await api.entries("cosyvoice")
+                    # A voice of the home's own, made as a user would: the action.
+                    await api.call(
+                        "cosyvoice",
+                        "design_voice",
+                        {
+                            "config_entry_id": entry["entry_id"],
+                            "model": "cosyvoice-v3-flash",
+                            "name": "grandma",
+                            "description": "A warm, gentle grandmother, slow and kind.",
+                            "preview_text": "晚饭好了，快来吃饭吧。",
+                        },
+                        return_response=True,
+                    )
                 async with async_playwright() as playwright:
                     browser = await playwright.chromium.launch(
                         executable_path=chromium, args=["--no-sandbox"]
