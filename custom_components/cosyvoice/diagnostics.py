@@ -18,7 +18,7 @@ TO_REDACT = {CONF_API_KEY, CONF_WORKSPACE_ID, "unique_id"}
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: CosyVoiceConfigEntry
 ) -> dict[str, Any]:
-    """What support needs: configuration, endpoint, pool and recent failures."""
+    """What support needs: configuration, endpoint, pool, failures, own voices."""
     client = entry.runtime_data.client
     pool = entry.runtime_data.pool
     return {
@@ -40,4 +40,8 @@ async def async_get_config_entry_diagnostics(
             "waiting": pool.waiting,
         },
         "statistics": client.snapshot(),
+        "own_voices": {
+            "listed": entry.runtime_data.voices.listed,
+            "voices": [voice.as_dict() for voice in entry.runtime_data.voices.voices],
+        },
     }

@@ -108,6 +108,7 @@ async def test_diagnostics_redact_secrets(
     hass.config_entries.async_update_entry(
         loaded_entry, data={**loaded_entry.data, CONF_WORKSPACE_ID: "ws-secret"}
     )
+    own = emulator.add_voice(TEST_API_KEY, "cosyvoice-v3.5-plus", "grandma")
     assert await hass.config_entries.async_reload(loaded_entry.entry_id)
     await hass.async_block_till_done()
     emulator.add_fault(Fault.task_failed("InvalidParameter", "bad voice"))
@@ -136,3 +137,6 @@ async def test_diagnostics_redact_secrets(
     assert statistics["successes"] == 1
     assert statistics["recent_errors"][0]["message"].endswith("bad voice")
     assert statistics["first_audio_ms"]["p50"] is not None
+    assert diagnostics["own_voices"]["listed"]
+    (voice,) = diagnostics["own_voices"]["voices"]
+    assert (voice["voice_id"], voice["name"], voice["status"]) == (own, "grandma", "OK")
