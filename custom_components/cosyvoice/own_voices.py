@@ -7,8 +7,10 @@ missing: it may have been made in the console since.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Final
 
 from .api import (
     CosyVoiceClient,
@@ -22,6 +24,9 @@ from .api import (
 )
 
 _LOGGER = logging.getLogger(__name__)
+
+LIST_TIMEOUT: Final = 10.0
+"""Longest wait for the list: setup waits for it, and must not wait long."""
 
 
 class OwnVoices:
@@ -37,9 +42,10 @@ class OwnVoices:
     async def async_refresh(self) -> None:
         """List the account's voices; on failure keep the last list."""
         try:
-            self.voices = await self._client.enrollment.list_voices()
-        except CosyVoiceError as err:
-            _LOGGER.debug("Could not list the account's own voices: %s", err)
+            async with asyncio.timeout(LIST_TIMEOUT):
+                self.voices = await self._client.enrollment.list_voices()
+        except (CosyVoiceError, TimeoutError) as err:
+            _LOGGER.debug("Could not list the account's own voices: %r", err)
             return
         self.listed = True
 

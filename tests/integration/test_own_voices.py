@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.cosyvoice import services
+from custom_components.cosyvoice import own_voices, services
 from custom_components.cosyvoice.const import DOMAIN
 from devtools.emulator import DashScopeEmulator
 from tests.conftest import TEST_API_KEY
@@ -321,3 +321,29 @@ async def test_a_voice_still_deploying_cannot_speak_yet(
     with pytest.raises(HomeAssistantError) as raised:
         await entity.async_get_tts_audio("你好。", "zh", options)
     assert raised.value.translation_key == "voice_not_ready"
+
+
+async def test_setup_waits_only_briefly_for_the_list(
+    hass: HomeAssistant,
+    emulator: DashScopeEmulator,
+    config_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    voice_id = emulator.add_voice(TEST_API_KEY, MODEL, "slow")
+    hass.config_entries.async_update_entry(
+        config_entry, options={"model": MODEL, "voice": voice_id}
+    )
+    emulator.config.handshake_delay = 0.5  # the list's answer too
+    with patch.object(own_voices, "LIST_TIMEOUT", 0.1):
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert not config_entry.runtime_data.voices.listed
+    # Unlisted is not deleted: no issue, and the voice still speaks.
+    assert not issue_registry.issues
+    emulator.config.handshake_delay = 0
+    entity = tts_entity(hass, config_entry)
+    _, audio = await entity.async_get_tts_audio(
+        "你好。", "zh", entity.default_options or {}
+    )
+    assert audio == emulator.tasks[-1].audio
