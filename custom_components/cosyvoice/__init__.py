@@ -18,7 +18,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .api import AuthenticationError, CosyVoiceError, InvalidRequestError
-from .const import CONF_VOICE, DOMAIN
+from .const import DOMAIN
 from .issues import (
     async_create_invalid_auth_issue,
     async_delete_issues,
@@ -26,7 +26,12 @@ from .issues import (
 )
 from .own_voices import OwnVoices
 from .previews import async_setup_previews
-from .runtime import CosyVoiceConfigEntry, CosyVoiceData, build_client, option
+from .profiles import (
+    async_migrate_to_profiles,
+    async_reload_on_profile_change,
+    profiles,
+)
+from .runtime import CosyVoiceConfigEntry, CosyVoiceData, build_client
 from .services import async_setup_services
 
 _LOGGER = logging.getLogger(__name__)
@@ -74,12 +79,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
             translation_key=err.kind,
             translation_placeholders={"detail": str(err)},
         ) from err
-    async_delete_issues(hass, entry.entry_id)
+    async_delete_issues(hass, entry)
     voices = OwnVoices(client)
     await voices.async_refresh()
-    async_update_voice_missing_issue(
-        hass, entry, voices, str(option(entry.options, CONF_VOICE))
-    )
+    for profile in profiles(entry):
+        async_update_voice_missing_issue(hass, profile, voices)
 
     entry.runtime_data = CosyVoiceData(client, voices)
 
@@ -89,6 +93,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
     entry.async_on_unload(
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _close_on_stop)
     )
+    async_reload_on_profile_change(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -103,4 +108,16 @@ async def async_unload_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -
 
 async def async_remove_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> None:
     """Take the entry's repair issues with it: nobody could fix them any more."""
-    async_delete_issues(hass, entry.entry_id)
+    async_delete_issues(hass, entry)
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> bool:
+    """Version 1 → 2: the entry's options become its first voice profile.
+
+    A version newer than this code knows (after a downgrade) is refused.
+    """
+    if entry.version > 2:
+        return False
+    if entry.version == 1:
+        async_migrate_to_profiles(hass, entry)
+    return True

@@ -1,4 +1,7 @@
-"""Config flow: API key and region (checked with a handshake), reauth, reconfigure, options."""
+"""Config flow: the account (key and region, checked), reauth, reconfigure, options.
+
+Voice profiles have flows of their own (:mod:`.profile_flow`).
+"""
 
 from __future__ import annotations
 
@@ -10,16 +13,16 @@ from typing import Any
 import voluptuous as vol
 from homeassistant.config_entries import (
     ConfigEntry,
-    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryData,
+    ConfigSubentryFlow,
     OptionsFlow,
 )
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
-    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -35,29 +38,19 @@ from .api import (
     AuthenticationError,
     CosyVoiceError,
     InvalidOptionError,
-    SynthesisOptions,
-    http_serves,
-    voice_for_model,
 )
 from .const import (
-    CONF_FORMAT,
     CONF_HTTP_URL,
-    CONF_MODEL,
-    CONF_PITCH,
-    CONF_RATE,
     CONF_REGION,
-    CONF_ROUTE,
-    CONF_SAMPLE_RATE,
-    CONF_VOICE,
-    CONF_VOLUME,
     CONF_WORKSPACE_ID,
     CONF_WS_URL,
     DOMAIN,
     REGIONS,
 )
-from .option_table import SETTINGS
-from .own_voices import voice_choices
-from .runtime import async_check_credentials, endpoint_from_data, option, where
+from .option_table import ACCOUNT_SETTINGS
+from .profile_flow import ProfileFlow
+from .profiles import FIRST_PROFILE_TITLE, SUBENTRY_TYPE
+from .runtime import async_check_credentials, option, where
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -163,7 +156,7 @@ def _endpoint_schema() -> vol.Schema:
 class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add, re-authenticate and reconfigure a DashScope account."""
 
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self) -> None:
         """Nothing entered yet."""
@@ -183,9 +176,22 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._data = data
                 return await self.async_step_endpoint()
             if not (errors := await self._async_check_new(data)):
-                return self.async_create_entry(title=_title(data), data=data)
+                return self._async_create(data)
             self._data = data
         return self._async_show_credentials("user", self._data, errors)
+
+    @callback
+    def _async_create(self, data: dict[str, Any]) -> ConfigFlowResult:
+        """The account, with a first voice profile of the default model and voice."""
+        profile = ConfigSubentryData(
+            data={},
+            subentry_type=SUBENTRY_TYPE,
+            title=FIRST_PROFILE_TITLE,
+            unique_id=None,
+        )
+        return self.async_create_entry(
+            title=_title(data), data=data, subentries=[profile]
+        )
 
     async def async_step_endpoint(
         self, user_input: dict[str, Any] | None = None
@@ -195,7 +201,7 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             data = _with_endpoint(self._data, user_input)
             if not (errors := await self._async_check_new(data)):
-                return self.async_create_entry(title=_title(data), data=data)
+                return self._async_create(data)
             if errors.get("base") in _KEY_ERRORS:
                 self._endpoint = user_input
                 return self._async_show_credentials("user", self._data, errors)
@@ -320,89 +326,40 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> CosyVoiceOptionsFlow:
-        """Model, voice, audio and connection options."""
+        """The account's options (its connection pool)."""
         return CosyVoiceOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Voice profiles: each a TTS entity with its own model and voice."""
+        return {SUBENTRY_TYPE: ProfileFlow}
 
 
 class CosyVoiceOptionsFlow(OptionsFlow):
-    """Two steps: the model and its settings, then a voice of that model."""
-
-    def __init__(self) -> None:
-        """Start with nothing chosen."""
-        self._chosen: dict[str, Any] = {}
+    """The account's options: what every voice profile shares."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Model, audio format, prosody and connection settings."""
-        errors: dict[str, str] = {}
+        """The size of the shared connection pool."""
         if user_input is not None:
-            chosen = {spec.key: spec.parse(user_input[spec.key]) for spec in SETTINGS}
-            errors = self._check_settings(chosen)
-            if not errors:
-                self._chosen = chosen
-                return await self.async_step_voice()
+            options = {
+                spec.key: spec.parse(user_input[spec.key]) for spec in ACCOUNT_SETTINGS
+            }
+            return self._async_save(options)
         current = {
             spec.key: spec.show(option(self.config_entry.options, spec.key))
-            for spec in SETTINGS
+            for spec in ACCOUNT_SETTINGS
         }
+        schema = vol.Schema(
+            {vol.Required(spec.key): spec.selector() for spec in ACCOUNT_SETTINGS}
+        )
         return self.async_show_form(
             step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                _settings_schema(), user_input or current
-            ),
-            errors=errors,
-        )
-
-    async def async_step_voice(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """A system voice of the chosen model, or the id of a cloned voice."""
-        model = self._chosen[CONF_MODEL]
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            voice = str(user_input[CONF_VOICE]).strip()
-            try:
-                SynthesisOptions(
-                    model=model,
-                    voice=voice,
-                    format=self._chosen[CONF_FORMAT],
-                    sample_rate=self._chosen[CONF_SAMPLE_RATE],
-                )
-            except InvalidOptionError:
-                errors[CONF_VOICE] = "invalid_voice"
-            else:
-                return self._async_save({**self._chosen, CONF_VOICE: voice})
-        current = str(option(self.config_entry.options, CONF_VOICE))
-        current = voice_for_model(model, current) or ""
-        entry = self.config_entry
-        own = (
-            entry.runtime_data.voices.for_model(model)
-            if entry.state is ConfigEntryState.LOADED
-            else []
-        )
-        choices = [
-            SelectOptionDict(value=voice_id, label=label)
-            for voice_id, label in voice_choices(model, current, own)
-        ]
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_VOICE): SelectSelector(
-                    SelectSelectorConfig(
-                        options=choices,
-                        custom_value=True,
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
-                )
-            }
-        )
-        return self.async_show_form(
-            step_id="voice",
-            data_schema=self.add_suggested_values_to_schema(
-                schema, user_input or ({CONF_VOICE: current} if current else {})
-            ),
-            description_placeholders={"model": model},
-            errors=errors,
+            data_schema=self.add_suggested_values_to_schema(schema, current),
         )
 
     @callback
@@ -417,30 +374,3 @@ class CosyVoiceOptionsFlow(OptionsFlow):
         if entries.async_update_entry(self.config_entry, options=options):
             entries.async_schedule_reload(self.config_entry.entry_id)
         return self.async_create_entry(data=options)
-
-    def _check_settings(self, chosen: Mapping[str, Any]) -> dict[str, str]:
-        """Everything but the voice, which the next step picks."""
-        model = chosen[CONF_MODEL]
-        try:
-            SynthesisOptions(
-                model=model,
-                voice=str(option(self.config_entry.options, CONF_VOICE)),
-                format=chosen[CONF_FORMAT],
-                sample_rate=chosen[CONF_SAMPLE_RATE],
-                volume=chosen[CONF_VOLUME],
-                rate=chosen[CONF_RATE],
-                pitch=chosen[CONF_PITCH],
-            )
-        except InvalidOptionError as err:
-            if err.option != CONF_VOICE:
-                return {err.option: f"invalid_{err.option}"}
-        endpoint = endpoint_from_data(self.config_entry.data)
-        if chosen[CONF_ROUTE] == "http" and not http_serves(
-            model, endpoint_has_http=endpoint.http_url is not None
-        ):
-            return {CONF_ROUTE: "http_unavailable"}
-        return {}
-
-
-def _settings_schema() -> vol.Schema:
-    return vol.Schema({vol.Required(spec.key): spec.selector() for spec in SETTINGS})

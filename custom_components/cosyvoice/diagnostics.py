@@ -9,6 +9,8 @@ from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_WORKSPACE_ID
+from .option_table import DEFAULT_PROFILE
+from .profiles import profiles
 from .runtime import CosyVoiceConfigEntry
 
 # The unique id is a digest of the key: not secret, but nothing to share either.
@@ -18,7 +20,7 @@ TO_REDACT = {CONF_API_KEY, CONF_WORKSPACE_ID, "unique_id"}
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: CosyVoiceConfigEntry
 ) -> dict[str, Any]:
-    """What support needs: configuration, endpoint, pool, failures, own voices."""
+    """What support needs: configuration, profiles, pool, failures, own voices."""
     client = entry.runtime_data.client
     pool = entry.runtime_data.pool
     return {
@@ -29,10 +31,14 @@ async def async_get_config_entry_diagnostics(
             "http_api": client.endpoint.http_url is not None,
             "workspace": client.endpoint.workspace_id is not None,
         },
-        "routing": {
-            "route": client.routing.route,
-            "long_text_threshold": client.routing.long_text_threshold,
-        },
+        "profiles": [
+            {
+                "title": profile.title,
+                "subentry_id": profile.subentry_id,
+                "settings": {**DEFAULT_PROFILE, **profile.data},
+            }
+            for profile in profiles(entry)
+        ],
         "connection_pool": {
             "max_connections": pool.settings.max_connections,
             "max_idle": pool.settings.max_idle,

@@ -8,13 +8,15 @@ a deleted voice is replaced in the options.
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .api import CosyVoiceError, parse_custom_voice_id
-from .const import DOMAIN
+from .const import CONF_VOICE, DOMAIN
 from .own_voices import OwnVoices
+from .profiles import profiles
+from .runtime import option
 
 # URLs go in as placeholders: translations must not contain them.
 CONSOLE_CN = "https://bailian.console.aliyun.com/"
@@ -31,26 +33,35 @@ def account_issue_id(entry_id: str) -> str:
     return f"account_{entry_id}"
 
 
-def voice_missing_issue_id(entry_id: str) -> str:
-    """The issue of a configured own voice that the account no longer has."""
-    return f"voice_missing_{entry_id}"
+def voice_missing_issue_id(profile_id: str) -> str:
+    """The issue of a profile's own voice that the account no longer has."""
+    return f"voice_missing_{profile_id}"
 
 
 @callback
 def async_update_voice_missing_issue(
-    hass: HomeAssistant, entry: ConfigEntry, voices: OwnVoices, voice_id: str
+    hass: HomeAssistant, profile: ConfigSubentry, voices: OwnVoices
 ) -> None:
-    """Raise the issue if the configured own voice is not listed, else clear it.
+    """Raise the issue if the profile's own voice is not listed, else clear it.
 
     Nothing is said while the list is unknown: unlisted is not deleted.
     """
-    issue_id = voice_missing_issue_id(entry.entry_id)
+    issue_id = voice_missing_issue_id(profile.subentry_id)
+    voice_id = str(option(profile.data, CONF_VOICE))
     if (
         voices.listed
         and parse_custom_voice_id(voice_id) is not None
         and voices.find(voice_id) is None
     ):
-        _async_create(hass, issue_id, "voice_missing", entry, voice=voice_id)
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="voice_missing",
+            translation_placeholders={"name": profile.title, "voice": voice_id},
+        )
     else:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
 
@@ -104,8 +115,9 @@ def async_delete_account_issue(hass: HomeAssistant, entry_id: str) -> None:
 
 
 @callback
-def async_delete_issues(hass: HomeAssistant, entry_id: str) -> None:
+def async_delete_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Remove every issue of the entry: it works again, or it is gone."""
-    ir.async_delete_issue(hass, DOMAIN, invalid_auth_issue_id(entry_id))
-    ir.async_delete_issue(hass, DOMAIN, voice_missing_issue_id(entry_id))
-    async_delete_account_issue(hass, entry_id)
+    ir.async_delete_issue(hass, DOMAIN, invalid_auth_issue_id(entry.entry_id))
+    for profile in profiles(entry):
+        ir.async_delete_issue(hass, DOMAIN, voice_missing_issue_id(profile.subentry_id))
+    async_delete_account_issue(hass, entry.entry_id)

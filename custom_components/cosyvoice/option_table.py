@@ -1,8 +1,10 @@
-"""Every entry option in one table: key, default, how a form asks for it, where it goes.
+"""Every setting in one table: key, default, how a form asks for it, where it goes.
 
-The defaults are the client's own (its settings dataclasses); the options form, the
-values it stores, the TTS entity's supported and default options, and
-:func:`.runtime.option` are all built from this table.
+A voice profile (a ``tts`` subentry: model, voice, audio, prosody, routing) and the
+account (the entry's options: its connection pool) each have their settings. The
+defaults are the client's own (its settings dataclasses); the forms, the values they
+store, the TTS entity's supported and default options, and :func:`.runtime.option`
+are all built from this table.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
 )
 
 from .api import (
@@ -31,6 +35,7 @@ from .api import (
 )
 from .const import (
     CONF_FORMAT,
+    CONF_INSTRUCTION,
     CONF_LONG_TEXT_THRESHOLD,
     CONF_MODEL,
     CONF_PITCH,
@@ -47,7 +52,7 @@ from .const import (
 
 @dataclass(frozen=True, slots=True)
 class OptionSpec:
-    """One option of the settings page of the options flow."""
+    """One setting: of a voice profile's settings page, or of the account's options."""
 
     key: str
     default: Any
@@ -60,6 +65,11 @@ class OptionSpec:
     """Also a ``tts.speak`` option, part of the entity's default options."""
     show: Callable[[Any], Any] = lambda value: value
     """From a stored value to what the form field shows."""
+
+    @property
+    def required(self) -> bool:
+        """A form must fill it: everything but free text, which may stay empty."""
+        return bool(self.default != "")
 
 
 def _select(options: list[str], key: str | None = None) -> SelectSelector:
@@ -87,7 +97,7 @@ _SYNTHESIS: Final = SynthesisOptions()
 _ROUTING: Final = RoutingSettings()
 _POOL: Final = PoolSettings()
 
-SETTINGS: Final[tuple[OptionSpec, ...]] = (
+PROFILE_SETTINGS: Final[tuple[OptionSpec, ...]] = (
     OptionSpec(CONF_MODEL, _SYNTHESIS.model, str, lambda: _select(list(MODELS)), True),
     OptionSpec(
         CONF_FORMAT,
@@ -112,6 +122,13 @@ SETTINGS: Final[tuple[OptionSpec, ...]] = (
         CONF_PITCH, _SYNTHESIS.pitch, float, lambda: _slider(0.5, 2.0, 0.05), True
     ),
     OptionSpec(
+        CONF_INSTRUCTION,
+        "",
+        lambda value: str(value or "").strip(),
+        lambda: TextSelector(TextSelectorConfig(multiline=True)),
+        True,
+    ),
+    OptionSpec(
         CONF_LONG_TEXT_THRESHOLD,
         _ROUTING.long_text_threshold,
         int,
@@ -125,6 +142,10 @@ SETTINGS: Final[tuple[OptionSpec, ...]] = (
         lambda: _select(list(ROUTE_CHOICES), CONF_ROUTE),
         False,
     ),
+)
+"""A voice profile's settings page, in order. The voice has a page of its own."""
+
+ACCOUNT_SETTINGS: Final[tuple[OptionSpec, ...]] = (
     OptionSpec(
         CONF_POOL_SIZE,
         _POOL.max_connections,
@@ -133,16 +154,22 @@ SETTINGS: Final[tuple[OptionSpec, ...]] = (
         False,
     ),
 )
-"""The settings page, in the order it shows them. The voice has a page of its own."""
+"""The entry's options: what every profile of the account shares."""
 
-DEFAULT_OPTIONS: Final[dict[str, Any]] = {
-    **{spec.key: spec.default for spec in SETTINGS},
+DEFAULT_PROFILE: Final[dict[str, Any]] = {
+    **{spec.key: spec.default for spec in PROFILE_SETTINGS},
     CONF_VOICE: _SYNTHESIS.voice,
 }
-"""Every entry option's default."""
+"""A new voice profile: the client's defaults."""
+
+DEFAULTS: Final[dict[str, Any]] = {
+    **DEFAULT_PROFILE,
+    **{spec.key: spec.default for spec in ACCOUNT_SETTINGS},
+}
+"""Every setting's default, of a profile or of the account."""
 
 PER_MESSAGE: Final[tuple[str, ...]] = (
-    *(spec.key for spec in SETTINGS if spec.per_message),
+    *(spec.key for spec in PROFILE_SETTINGS if spec.per_message),
     CONF_VOICE,
 )
-"""Entry options that a single message may change too."""
+"""Profile settings that a single message may change too."""

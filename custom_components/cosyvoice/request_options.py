@@ -59,13 +59,15 @@ class ResolvedRequest:
     extension: str
 
 
-def default_options(entry_options: Mapping[str, Any]) -> dict[str, Any]:
-    """The entity's ``default_options``: every configured value that shapes the audio.
+def default_options(profile: Mapping[str, Any]) -> dict[str, Any]:
+    """The entity's ``default_options``: every profile value that shapes the audio.
 
-    All of them are here, not only read from the entry, because Home Assistant keys
+    All of them are here, not only read from the profile, because Home Assistant keys
     its audio cache on these options: changing one must not replay stale audio.
     """
-    defaults = {key: option(entry_options, key) for key in PER_MESSAGE}
+    defaults = {key: option(profile, key) for key in PER_MESSAGE}
+    if not defaults[CONF_INSTRUCTION]:
+        del defaults[CONF_INSTRUCTION]  # none: each voice speaks as it does
     fmt = cast("AudioFormat", defaults[CONF_FORMAT])
     return {**defaults, ATTR_PREFERRED_FORMAT: EXTENSIONS[fmt]}
 

@@ -30,7 +30,7 @@ from .const import (
     CONF_WORKSPACE_ID,
     CONF_WS_URL,
 )
-from .option_table import DEFAULT_OPTIONS
+from .option_table import DEFAULTS
 from .own_voices import OwnVoices
 
 
@@ -76,9 +76,17 @@ def where(data: Mapping[str, Any]) -> str:
     return f"({endpoint_from_data(data).host})"
 
 
-def option(options: Mapping[str, Any], key: str) -> Any:
-    """An entry option, or its default."""
-    return options.get(key, DEFAULT_OPTIONS[key])
+def option(settings: Mapping[str, Any], key: str) -> Any:
+    """A setting of a voice profile or of the account, or its default."""
+    return settings.get(key, DEFAULTS[key])
+
+
+def profile_routing(profile: Mapping[str, Any]) -> RoutingSettings:
+    """Which API speaks a voice profile's messages."""
+    return RoutingSettings(
+        route=cast("RouteChoice", option(profile, CONF_ROUTE)),
+        long_text_threshold=int(option(profile, CONF_LONG_TEXT_THRESHOLD)),
+    )
 
 
 def build_client(
@@ -88,16 +96,15 @@ def build_client(
     *,
     retry: bool = True,
 ) -> CosyVoiceClient:
-    """A client on Home Assistant's shared aiohttp session."""
+    """A client on Home Assistant's shared aiohttp session, one per account.
+
+    Its profiles share its connection pool; each passes its own routing per request.
+    """
     return CosyVoiceClient(
         async_get_clientsession(hass),
         data[CONF_API_KEY],
         endpoint_from_data(data),
         pool=PoolSettings(max_connections=int(option(options, CONF_POOL_SIZE))),
-        routing=RoutingSettings(
-            route=cast("RouteChoice", option(options, CONF_ROUTE)),
-            long_text_threshold=int(option(options, CONF_LONG_TEXT_THRESHOLD)),
-        ),
         retry=None if retry else NO_RETRY,
     )
 

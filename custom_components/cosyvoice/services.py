@@ -25,6 +25,7 @@ from .api import CosyVoiceError, CustomVoice, VoiceNotReadyError, VoiceStatus
 from .const import CONF_MODEL, CONF_VOICE, DOMAIN
 from .error_mapping import to_ha_error
 from .previews import async_forget_preview, async_keep_preview
+from .profiles import profiles
 from .runtime import CosyVoiceConfigEntry, option
 from .voice_sample import async_sample_source
 
@@ -155,12 +156,13 @@ async def _delete(
     hass: HomeAssistant, entry: CosyVoiceConfigEntry, call: ServiceCall
 ) -> ServiceResponse:
     voice_id = call.data[ATTR_VOICE_ID]
-    if voice_id == option(entry.options, CONF_VOICE):
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="voice_in_use",
-            translation_placeholders={"voice": voice_id, "name": entry.title},
-        )
+    for profile in profiles(entry):
+        if voice_id == option(profile.data, CONF_VOICE):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="voice_in_use",
+                translation_placeholders={"voice": voice_id, "name": profile.title},
+            )
     voices = entry.runtime_data.voices
     await entry.runtime_data.client.enrollment.delete(voice_id)
     voices.removed(voice_id)

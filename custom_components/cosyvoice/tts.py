@@ -15,9 +15,10 @@ from homeassistant.components.tts import (
     Voice,
 )
 from homeassistant.components.tts.entity import TTSAudioRequest, TTSAudioResponse
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import (
     AccountError,
@@ -30,7 +31,6 @@ from .api import (
 )
 from .availability import Availability
 from .const import (
-    CONF_INSTRUCTION,
     CONF_MODEL,
     CONF_VOICE,
 )
@@ -45,8 +45,9 @@ from .issues import (
 from .languages import default_language, supported_languages
 from .option_table import PER_MESSAGE
 from .own_voices import voice_choices
+from .profiles import entity_unique_id, profiles
 from .request_options import default_options, resolve
-from .runtime import CosyVoiceConfigEntry, option
+from .runtime import CosyVoiceConfigEntry, option, profile_routing
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,37 +61,49 @@ STREAMING = StreamingSettings()
 # audio for them. Of the player's preferences only the format is claimed; Home
 # Assistant converts rates, channels, sample widths and bitrates (bit_rate is an
 # Opus-only parameter of DashScope, so an MP3 could not honour a preferred bitrate).
-SUPPORTED_OPTIONS = [*PER_MESSAGE, CONF_INSTRUCTION, ATTR_PREFERRED_FORMAT]
+SUPPORTED_OPTIONS = [*PER_MESSAGE, ATTR_PREFERRED_FORMAT]
 
 
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: CosyVoiceConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the entry's one TTS entity."""
-    async_add_entities([CosyVoiceTTSEntity(hass, entry)])
+    """Add one TTS entity per voice profile, each in its subentry."""
+    for profile in profiles(entry):
+        async_add_entities(
+            [CosyVoiceTTSEntity(hass, entry, profile)],
+            config_subentry_id=profile.subentry_id,
+        )
 
 
 class CosyVoiceTTSEntity(TextToSpeechEntity):
-    """Speech from CosyVoice, through the entry's client and its connection pool."""
+    """A voice profile's speech, through the account's client and connection pool."""
 
     _attr_has_entity_name = True
-    # Home Assistant refuses to speak with an entity whose name is None.
-    _attr_translation_key = "speech"
+    _attr_translation_key = "speech"  # its icon; the name is the profile's
     _attr_supported_options = SUPPORTED_OPTIONS
 
-    def __init__(self, hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> None:
-        """Describe the entity from the entry's options."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: CosyVoiceConfigEntry,
+        profile: ConfigSubentry,
+    ) -> None:
+        """Describe the entity from its profile, on the account's service device."""
         self._entry = entry
-        self._model = str(option(entry.options, CONF_MODEL))
-        self._voice = str(option(entry.options, CONF_VOICE))
-        self._attr_unique_id = entry.entry_id
+        self._profile = profile
+        self._model = str(option(profile.data, CONF_MODEL))
+        self._voice = str(option(profile.data, CONF_VOICE))
+        self._routing = profile_routing(profile.data)
+        # Named by the user; Home Assistant refuses to speak with an unnamed engine.
+        self._attr_name = profile.title
+        self._attr_unique_id = entity_unique_id(profile)
         self._attr_supported_languages = supported_languages(self._model)
         self._attr_default_language = default_language(
             self._attr_supported_languages, hass.config.language, hass.config.country
         )
-        self._attr_default_options = default_options(entry.options)
+        self._attr_default_options = default_options(profile.data)
         self._attr_device_info = service_device(entry)
         self._availability = Availability(entry)
 
@@ -117,7 +130,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         try:
             request = resolve(options, self._attr_default_options or {})
             await self._entry.runtime_data.voices.async_check(request.options.voice)
-            result = await client.synthesize(message, request.options)
+            result = await client.synthesize(message, request.options, self._routing)
         except CosyVoiceError as err:
             raise self._failed(await self._explained(err, options)) from err
         self._succeeded()
@@ -158,7 +171,9 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         client = self._entry.runtime_data.client
         try:
             async with aclosing(
-                client.stream_text(request.message_gen, options, STREAMING)
+                client.stream_text(
+                    request.message_gen, options, STREAMING, self._routing
+                )
             ) as chunks:
                 async for chunk in chunks:
                     yield header + chunk
@@ -196,7 +211,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
             async_create_account_issue(self.hass, self._entry, err)
         elif isinstance(err, VoiceNotFoundError):
             async_update_voice_missing_issue(
-                self.hass, self._entry, self._entry.runtime_data.voices, self._voice
+                self.hass, self._profile, self._entry.runtime_data.voices
             )
         self._availability.failed(err)
         _LOGGER.debug("Synthesis failed: %s", err)

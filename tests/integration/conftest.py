@@ -10,6 +10,7 @@ from unittest.mock import patch
 
 import pytest
 from homeassistant.components import tts
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry, ConfigSubentryData
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
@@ -23,6 +24,12 @@ from custom_components.cosyvoice.const import (
     CONF_REGION,
     CONF_WS_URL,
     DOMAIN,
+)
+from custom_components.cosyvoice.profiles import (
+    FIRST_PROFILE_TITLE,
+    SUBENTRY_TYPE,
+    entity_unique_id,
+    profiles,
 )
 from custom_components.cosyvoice.tts import CosyVoiceTTSEntity
 from devtools.emulator import DashScopeEmulator
@@ -106,22 +113,52 @@ def entry_data(emulator: DashScopeEmulator, **overrides: Any) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def config_entry(hass: HomeAssistant, emulator: DashScopeEmulator) -> MockConfigEntry:
-    """An entry for the emulator, added to hass but not set up."""
-    entry = MockConfigEntry(
+def profile_data(title: str = FIRST_PROFILE_TITLE, **data: Any) -> ConfigSubentryData:
+    """A voice profile for a mock entry's ``subentries_data``."""
+    return ConfigSubentryData(
+        data=data, subentry_type=SUBENTRY_TYPE, title=title, unique_id=None
+    )
+
+
+def mock_entry(emulator: DashScopeEmulator, **profile: Any) -> MockConfigEntry:
+    """An account on the emulator with one voice profile of these settings."""
+    return MockConfigEntry(
         domain=DOMAIN,
+        version=2,
         title="CosyVoice (emulator)",
         data=entry_data(emulator),
         unique_id="emulator-entry",
+        subentries_data=[profile_data(**profile)],
     )
+
+
+@pytest.fixture
+def config_entry(hass: HomeAssistant, emulator: DashScopeEmulator) -> MockConfigEntry:
+    """An entry for the emulator, added to hass but not set up."""
+    entry = mock_entry(emulator)
     entry.add_to_hass(hass)
     return entry
 
 
-def tts_entity(hass: HomeAssistant, entry: MockConfigEntry) -> CosyVoiceTTSEntity:
-    """The entry's TTS entity, as Home Assistant holds it."""
-    entity_id = er.async_get(hass).async_get_entity_id("tts", DOMAIN, entry.entry_id)
+def first_profile(entry: ConfigEntry) -> ConfigSubentry:
+    """The entry's first voice profile."""
+    return profiles(entry)[0]
+
+
+def set_profile(hass: HomeAssistant, entry: ConfigEntry, **data: Any) -> None:
+    """Change the first profile's settings (a loaded entry then reloads)."""
+    profile = first_profile(entry)
+    hass.config_entries.async_update_subentry(
+        entry, profile, data={**profile.data, **data}
+    )
+
+
+def tts_entity(
+    hass: HomeAssistant, entry: ConfigEntry, profile: ConfigSubentry | None = None
+) -> CosyVoiceTTSEntity:
+    """A profile's TTS entity (the first one's by default), as Home Assistant holds it."""
+    unique_id = entity_unique_id(profile or first_profile(entry))
+    entity_id = er.async_get(hass).async_get_entity_id("tts", DOMAIN, unique_id)
     found = tts.get_engine_instance(hass, entity_id or "")
     assert isinstance(found, CosyVoiceTTSEntity)
     return found
@@ -140,9 +177,7 @@ async def entity_id(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> str:
         hass, {"internal_url": "http://example.local:8123"}
     )
     assert await async_setup_component(hass, "media_source", {})
-    found = er.async_get(hass).async_get_entity_id("tts", DOMAIN, loaded_entry.entry_id)
-    assert found is not None
-    return found
+    return str(tts_entity(hass, loaded_entry).entity_id)
 
 
 @pytest.fixture

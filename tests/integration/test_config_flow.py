@@ -14,18 +14,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cosyvoice.config_flow import _unique_id
 from custom_components.cosyvoice.const import (
-    CONF_FORMAT,
     CONF_HTTP_URL,
-    CONF_LONG_TEXT_THRESHOLD,
-    CONF_MODEL,
-    CONF_PITCH,
     CONF_POOL_SIZE,
-    CONF_RATE,
     CONF_REGION,
-    CONF_ROUTE,
-    CONF_SAMPLE_RATE,
-    CONF_VOICE,
-    CONF_VOLUME,
     CONF_WORKSPACE_ID,
     CONF_WS_URL,
     DOMAIN,
@@ -496,180 +487,47 @@ async def _options(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
     return result
 
 
-SETTINGS = {
-    CONF_MODEL: "cosyvoice-v2",
-    CONF_FORMAT: "wav",
-    CONF_SAMPLE_RATE: "16000",
-    CONF_VOLUME: 60,
-    CONF_RATE: 1.2,
-    CONF_PITCH: 0.9,
-    CONF_LONG_TEXT_THRESHOLD: 300,
-    CONF_ROUTE: "auto",
-    CONF_POOL_SIZE: 2,
-}
-
-
-async def test_options_two_steps_and_reload(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
-) -> None:
-    old_client = loaded_entry.runtime_data.client
-    result = await _options(hass, loaded_entry)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], SETTINGS
-    )
-    assert result["step_id"] == "voice"
-    assert result["description_placeholders"] == {"model": "cosyvoice-v2"}
-    # The configured v3 voice does not fit v2, so v2's default is suggested.
-    voice_field = next(iter(result["data_schema"].schema))
-    assert voice_field.description == {"suggested_value": "longxiaochun_v2"}
-    choices = result["data_schema"].schema[voice_field].config["options"]
-    assert choices[0]["value"] == "longxiaochun_v2"
-
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_VOICE: "longanyang"}
-    )
-    assert result["errors"] == {CONF_VOICE: "invalid_voice"}
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_VOICE: "longhua_v2"}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert loaded_entry.options == {
-        **SETTINGS,
-        CONF_SAMPLE_RATE: 16000,
-        CONF_VOICE: "longhua_v2",
-    }
-    await hass.async_block_till_done()
-    client = loaded_entry.runtime_data.client
-    assert client is not old_client
-    assert old_client.pool.closed
-    assert client.pool.settings.max_connections == 2
-    assert client.routing.route == "auto"
-    assert client.routing.long_text_threshold == 300
-
-
-async def test_options_keep_a_voice_variant_the_list_leaves_out(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
-) -> None:
-    hass.config_entries.async_update_entry(
-        loaded_entry, options={CONF_VOICE: "longhuhu"}
-    )
-    result = await _options(hass, loaded_entry)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**SETTINGS, CONF_MODEL: "cosyvoice-v3-flash"}
-    )
-    voice_field = next(iter(result["data_schema"].schema))
-    assert voice_field.description == {"suggested_value": "longhuhu"}
-    options = result["data_schema"].schema[voice_field].config["options"]
-    assert options[0]["value"] == "longhuhu"
-    assert [o["value"] for o in options].count("longhuhu") == 1
-
-
-async def test_options_reload_once_and_only_when_changed(
+async def test_account_options_reload_once_and_only_when_changed(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def save(settings: dict[str, Any], voice: str) -> int:
+    async def save(pool_size: int) -> int:
         with _reloads(hass) as reload:
             result = await _options(hass, loaded_entry)
+            assert list(_fields(result)) == [CONF_POOL_SIZE]
             result = await hass.config_entries.options.async_configure(
-                result["flow_id"], settings
-            )
-            result = await hass.config_entries.options.async_configure(
-                result["flow_id"], {CONF_VOICE: voice}
+                result["flow_id"], {CONF_POOL_SIZE: pool_size}
             )
             assert result["type"] is FlowResultType.CREATE_ENTRY
             await hass.async_block_till_done()
         assert loaded_entry.state is ConfigEntryState.LOADED
         return reload.call_count
 
-    assert await save(SETTINGS, "longhua_v2") == 1
+    old_client = loaded_entry.runtime_data.client
+    assert await save(2) == 1
     client = loaded_entry.runtime_data.client
-    assert await save(SETTINGS, "longhua_v2") == 0
+    assert client is not old_client
+    assert old_client.pool.closed
+    assert client.pool.settings.max_connections == 2
+    assert await save(2) == 0
     assert loaded_entry.runtime_data.client is client
-    assert await save({**SETTINGS, CONF_VOLUME: 70}, "longhua_v2") == 1
-    assert loaded_entry.options[CONF_VOLUME] == 70
+    assert loaded_entry.options == {CONF_POOL_SIZE: 2}
     assert not loaded_entry.update_listeners
     assert RELOAD_WARNING not in caplog.text
 
 
-@pytest.mark.parametrize(
-    ("changes", "errors"),
-    [
-        (
-            {CONF_FORMAT: "opus", CONF_SAMPLE_RATE: "22050"},
-            {CONF_SAMPLE_RATE: "invalid_sample_rate"},
-        ),
-        (
-            {
-                CONF_MODEL: "cosyvoice-v1",
-                CONF_FORMAT: "opus",
-                CONF_SAMPLE_RATE: "24000",
-            },
-            {CONF_FORMAT: "invalid_format"},
-        ),
-        (
-            {CONF_ROUTE: "http", CONF_MODEL: "cosyvoice-v1"},
-            {CONF_ROUTE: "http_unavailable"},
-        ),
-    ],
-)
-async def test_options_errors(
-    hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,
-    changes: dict[str, Any],
-    errors: dict[str, str],
-) -> None:
-    result = await _options(hass, loaded_entry)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**SETTINGS, **changes}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == errors
-
-
-async def test_http_route_needs_an_http_endpoint(
+@pytest.mark.usefixtures("regions_on_emulator")
+async def test_a_new_entry_starts_with_one_voice_profile(
     hass: HomeAssistant, emulator: DashScopeEmulator
 ) -> None:
-    data = entry_data(emulator)
-    del data[CONF_HTTP_URL]
-    entry = MockConfigEntry(domain=DOMAIN, data=data)
-    entry.add_to_hass(hass)
-    result = await _options(hass, entry)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**SETTINGS, CONF_ROUTE: "http"}
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _credentials()
     )
-    assert result["errors"] == {CONF_ROUTE: "http_unavailable"}
-
-
-async def test_options_offer_the_accounts_voices_for_a_model_without_system_ones(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, emulator: DashScopeEmulator
-) -> None:
-    model = "cosyvoice-v3.5-flash"
-    cloned = emulator.add_voice(TEST_API_KEY, model, "family")
-    emulator.add_voice(TEST_API_KEY, "cosyvoice-v3.5-plus", "other")
-    await loaded_entry.runtime_data.voices.async_refresh()
-    result = await _options(hass, loaded_entry)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**SETTINGS, CONF_MODEL: model, CONF_FORMAT: "mp3"}
+    entry = result["result"]
+    assert entry.version == 2
+    (profile,) = entry.subentries.values()
+    assert (profile.subentry_type, profile.title, dict(profile.data)) == (
+        "tts",
+        "CosyVoice",
+        {},
     )
-    assert result["step_id"] == "voice"
-    voice_field = next(iter(result["data_schema"].schema))
-    assert voice_field.description is None  # nothing to suggest
-    assert result["data_schema"].schema[voice_field].config["options"] == [
-        {"value": cloned, "label": "family · cloned voice"}
-    ]
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_VOICE: f" {cloned} "}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert loaded_entry.options[CONF_VOICE] == cloned
-    await hass.async_block_till_done()
-
-    # Opening the options again offers the voice in use first.
-    result = await _options(hass, loaded_entry)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**SETTINGS, CONF_MODEL: model, CONF_FORMAT: "mp3"}
-    )
-    voice_field = next(iter(result["data_schema"].schema))
-    assert voice_field.description == {"suggested_value": cloned}
-    options = result["data_schema"].schema[voice_field].config["options"]
-    assert options == [{"value": cloned, "label": "family · cloned voice"}]

@@ -30,7 +30,7 @@ from devtools.emulator import DashScopeEmulator
 from tests.conftest import TEST_API_KEY
 from tests.voice_samples import wav_sample
 
-from .conftest import tts_entity
+from .conftest import first_profile, set_profile, tts_entity
 
 MODEL = "cosyvoice-v3-flash"  # the entry's model: its picker offers the new voices
 
@@ -236,9 +236,7 @@ async def test_delete_a_voice_but_not_the_one_in_use(
 ) -> None:
     in_use = emulator.add_voice(TEST_API_KEY, MODEL, "inuse")
     spare = emulator.add_voice(TEST_API_KEY, MODEL, "spare")
-    hass.config_entries.async_update_entry(
-        config_entry, options={"model": MODEL, "voice": in_use}
-    )
+    set_profile(hass, config_entry, model=MODEL, voice=in_use)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
 
@@ -264,12 +262,10 @@ async def test_a_configured_voice_deleted_elsewhere_is_an_issue_not_a_fallback(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     voice_id = emulator.add_voice(TEST_API_KEY, MODEL, "gone")
-    hass.config_entries.async_update_entry(
-        config_entry, options={"model": MODEL, "voice": voice_id}
-    )
+    set_profile(hass, config_entry, model=MODEL, voice=voice_id)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    issue_id = f"voice_missing_{config_entry.entry_id}"
+    issue_id = f"voice_missing_{first_profile(config_entry).subentry_id}"
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
     # Deleted in the console: the service refuses the next message, which says why;
@@ -286,19 +282,14 @@ async def test_a_configured_voice_deleted_elsewhere_is_an_issue_not_a_fallback(
     assert (refused.state, refused.frames) == ("failed", [])
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
-    assert issue.translation_placeholders == {
-        "name": config_entry.title,
-        "voice": voice_id,
-    }
+    assert issue.translation_placeholders == {"name": "CosyVoice", "voice": voice_id}
 
     # Setup finds it gone too; another voice in the options clears the issue.
     assert await hass.config_entries.async_reload(config_entry.entry_id)
     await hass.async_block_till_done()
     assert config_entry.state is ConfigEntryState.LOADED
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
-    hass.config_entries.async_update_entry(
-        config_entry, options={"model": MODEL, "voice": "longanyang"}
-    )
+    set_profile(hass, config_entry, model=MODEL, voice="longanyang")
     assert await hass.config_entries.async_reload(config_entry.entry_id)
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
@@ -330,9 +321,7 @@ async def test_setup_waits_only_briefly_for_the_list(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     voice_id = emulator.add_voice(TEST_API_KEY, MODEL, "slow")
-    hass.config_entries.async_update_entry(
-        config_entry, options={"model": MODEL, "voice": voice_id}
-    )
+    set_profile(hass, config_entry, model=MODEL, voice=voice_id)
     emulator.config.handshake_delay = 0.5  # the list's answer too
     with patch.object(own_voices, "LIST_TIMEOUT", 0.1):
         assert await hass.config_entries.async_setup(config_entry.entry_id)

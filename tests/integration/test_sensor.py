@@ -8,7 +8,6 @@ from unittest.mock import patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components import tts
 from homeassistant.const import STATE_UNKNOWN, EntityCategory
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
@@ -24,8 +23,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.cosyvoice.const import DOMAIN
-from custom_components.cosyvoice.tts import CosyVoiceTTSEntity
 from devtools.emulator import DashScopeEmulator, Fault
+from tests.integration.conftest import tts_entity
 
 HELLO = "你好"
 """Billed as 4 characters: Han characters count twice."""
@@ -82,9 +81,7 @@ def _states(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
 async def _speak(
     hass: HomeAssistant, entry: MockConfigEntry, message: str = HELLO
 ) -> None:
-    entity_id = er.async_get(hass).async_get_entity_id("tts", DOMAIN, entry.entry_id)
-    entity = tts.get_engine_instance(hass, entity_id or "")
-    assert isinstance(entity, CosyVoiceTTSEntity)
+    entity = tts_entity(hass, entry)
     await entity.async_get_tts_audio(
         message, "zh-CN", dict(entity.default_options or {})
     )
@@ -124,9 +121,7 @@ async def test_registry_device_names_and_attributes(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     registry = er.async_get(hass)
-    tts_entry = registry.async_get(
-        registry.async_get_entity_id("tts", DOMAIN, loaded_entry.entry_id) or ""
-    )
+    tts_entry = registry.async_get(tts_entity(hass, loaded_entry).entity_id)
     assert tts_entry is not None
     for key in ENABLED + NOISY:
         entry = registry.async_get(_entity_id(hass, loaded_entry, key))

@@ -53,17 +53,21 @@ def test_every_error_key_the_code_uses_is_translated() -> None:
     assert states.keys() == {"none", *ERROR_KINDS}
     sources = "\n".join(p.read_text() for p in ROOT.glob("*.py"))
     config_errors = set(re.findall(r'"base": "(\w+)"', sources))
-    config_errors |= set(
-        re.findall(
-            r': "(url_required|invalid_url|invalid_voice|http_unavailable)"', sources
-        )
-    )
-    assert (
-        config_errors
-        <= strings["config"]["error"].keys() | strings["options"]["error"].keys()
-    )
-    for option in ("model", "format", "sample_rate", "volume", "rate", "pitch"):
-        assert f"invalid_{option}" in strings["options"]["error"]
+    config_errors.add("invalid_url")
+    assert config_errors <= strings["config"]["error"].keys()
+    profile_errors = strings["config_subentries"]["tts"]["error"].keys()
+    assert {"invalid_voice", "http_unavailable", "name_required"} <= profile_errors
+    # Every setting the client can refuse, by the option its error names.
+    for option in (
+        "model",
+        "format",
+        "sample_rate",
+        "volume",
+        "rate",
+        "pitch",
+        "instruction",
+    ):
+        assert f"invalid_{option}" in profile_errors
 
 
 def _subclasses(cls: type[CosyVoiceError]) -> set[type[CosyVoiceError]]:

@@ -30,7 +30,7 @@ from custom_components.cosyvoice.tts import CosyVoiceTTSEntity
 from devtools.emulator import DashScopeEmulator, Fault
 from tests.emulator.wire import decode
 
-from .conftest import entry_data, tts_entity
+from .conftest import entry_data, first_profile, set_profile, tts_entity
 
 
 def _entity(hass: HomeAssistant, entity_id: str) -> CosyVoiceTTSEntity:
@@ -84,15 +84,17 @@ async def test_entity_and_device(
 ) -> None:
     entry = er.async_get(hass).async_get(entity_id)
     assert entry is not None
-    assert entry.unique_id == loaded_entry.entry_id
+    profile = first_profile(loaded_entry)
+    assert entry.unique_id == profile.subentry_id
+    assert entry.config_subentry_id == profile.subentry_id
     device = dr.async_get(hass).async_get(entry.device_id or "")
     assert device is not None
     assert device.entry_type is dr.DeviceEntryType.SERVICE
     assert device.manufacturer == "Alibaba Cloud"
-    # The device is the service, the entity the engine: both names say something.
+    # The device is the service, the entity a voice profile, named by the user.
     assert device.name == f"DashScope ({emulator.ws_url.split('/')[2]})"
     entity = _entity(hass, entity_id)
-    assert entity.name == "CosyVoice"  # how Media → Text-to-speech lists it
+    assert entity.name == "CosyVoice"  # the first profile's name
     state = hass.states.get(entity_id)
     assert state is not None
     assert state.name == f"{device.name} CosyVoice"
@@ -132,10 +134,7 @@ async def test_default_language_follows_home_assistant(
     hass.config.country = "HK"
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    entity_id = er.async_get(hass).async_get_entity_id(
-        "tts", DOMAIN, config_entry.entry_id
-    )
-    assert _entity(hass, entity_id or "").default_language == "zh-HK"
+    assert tts_entity(hass, config_entry).default_language == "zh-HK"
 
 
 async def test_voice_picker(
@@ -464,10 +463,8 @@ async def test_options_change_replaces_cached_audio(
     hass_client: ClientSessionGenerator,
 ) -> None:
     await _get_url_audio(hass_client, entity_id, "同一句话")
-    hass.config_entries.async_update_entry(
-        loaded_entry, options={**loaded_entry.options, "sample_rate": 16000}
-    )
-    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    set_profile(hass, loaded_entry, sample_rate=16000)
+    await hass.async_block_till_done()  # the profile changed: the entry reloads
     await _get_url_audio(hass_client, entity_id, "同一句话")
     assert [task.sample_rate for task in emulator.tasks] == [22050, 16000]
 
@@ -478,17 +475,13 @@ async def test_configured_format_is_served_unconverted(
     emulator: DashScopeEmulator,
     hass_client: ClientSessionGenerator,
 ) -> None:
-    hass.config_entries.async_update_entry(
-        loaded_entry, options={"format": "wav", "sample_rate": 16000}
-    )
-    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    set_profile(hass, loaded_entry, format="wav", sample_rate=16000)
+    await hass.async_block_till_done()
     await async_process_ha_core_config(
         hass, {"internal_url": "http://example.local:8123"}
     )
-    entity_id = er.async_get(hass).async_get_entity_id(
-        "tts", DOMAIN, loaded_entry.entry_id
-    )
-    path, status, data = await _get_url_audio(hass_client, entity_id or "", "你好")
+    entity_id = tts_entity(hass, loaded_entry).entity_id
+    path, status, data = await _get_url_audio(hass_client, entity_id, "你好")
     assert status == HTTPStatus.OK
     assert path.endswith(".wav")
     (task,) = emulator.tasks

@@ -133,7 +133,10 @@ class CosyVoiceClient:
                 record.abandoned()
 
     async def stream(
-        self, text: str, options: SynthesisOptions
+        self,
+        text: str,
+        options: SynthesisOptions,
+        routing: RoutingSettings | None = None,
     ) -> AsyncGenerator[bytes]:
         """Audio chunks of ``text`` as they arrive.
 
@@ -141,10 +144,10 @@ class CosyVoiceClient:
         per-message limit goes in several messages, over the per-task limit in several
         tasks whose audio joins into one stream. Failures before the first chunk are
         retried; after it they are raised, since a retry would make the listener hear
-        the beginning twice.
+        the beginning twice. ``routing`` overrides the client's for this request.
         """
         plan = plan_request(text, options)
-        route = self.route_for(plan)
+        route = self.route_for(plan, routing)
         record = RequestRecord(self.stats)
         chunks = self._runner.plan_chunks(plan, route, self._http, record)
         async with aclosing(_recorded(chunks, record)) as audio:
@@ -156,6 +159,7 @@ class CosyVoiceClient:
         text: AsyncIterable[str],
         options: SynthesisOptions,
         settings: StreamingSettings | None = None,
+        routing: RoutingSettings | None = None,
     ) -> AsyncGenerator[bytes]:
         """Audio of text that is still being written, as it arrives.
 
@@ -170,7 +174,7 @@ class CosyVoiceClient:
         try:
             first, whole = await read_whole_or_first(pump, settings)
             if whole:
-                chunks = self.stream(first, options)
+                chunks = self.stream(first, options, routing)
             else:
                 record = RequestRecord(self.stats)
                 duplex = self._runner.duplex(pump, first, options, settings, record)
@@ -181,24 +185,31 @@ class CosyVoiceClient:
         finally:
             await pump.close()
 
-    async def synthesize(self, text: str, options: SynthesisOptions) -> SynthesisResult:
+    async def synthesize(
+        self,
+        text: str,
+        options: SynthesisOptions,
+        routing: RoutingSettings | None = None,
+    ) -> SynthesisResult:
         """The whole audio of ``text``, with its billed characters and timings.
 
-        Takes SSML and long text as :meth:`stream` does. The caller gets nothing until
-        the end, so even a connection lost mid-audio is retried.
+        Takes SSML, long text and ``routing`` as :meth:`stream` does. The caller gets
+        nothing until the end, so even a connection lost mid-audio is retried.
         """
         plan = plan_request(text, options)
-        route = self.route_for(plan)
+        route = self.route_for(plan, routing)
         record = RequestRecord(self.stats)
         with record.counted():
             audio = await self._runner.plan_audio(plan, route, self._http, record)
         return record.result(audio, options, route)
 
-    def route_for(self, plan: RequestPlan) -> Route:
+    def route_for(
+        self, plan: RequestPlan, routing: RoutingSettings | None = None
+    ) -> Route:
         """The API that will speak ``plan`` (see :mod:`.router`)."""
         return choose_route(
             plan,
-            self.routing,
+            routing or self.routing,
             http_available=self._http is not None,
             warm_connection=self._pool.idle_connections > 0,
         )

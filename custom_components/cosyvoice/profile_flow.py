@@ -1,0 +1,183 @@
+"""Add and change voice profiles: a name and settings, then a voice of the model.
+
+A profile is a ``tts`` subentry of the account's entry (see :mod:`.profiles`). The
+entry reloads when its profiles change (see :func:`.async_setup_entry`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import (
+    ConfigEntryState,
+    ConfigSubentryFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_NAME
+from homeassistant.helpers.selector import (
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+)
+
+from .api import InvalidOptionError, SynthesisOptions, http_serves, voice_for_model
+from .const import (
+    CONF_FORMAT,
+    CONF_INSTRUCTION,
+    CONF_MODEL,
+    CONF_PITCH,
+    CONF_RATE,
+    CONF_ROUTE,
+    CONF_SAMPLE_RATE,
+    CONF_VOICE,
+    CONF_VOLUME,
+)
+from .option_table import DEFAULT_PROFILE, PROFILE_SETTINGS
+from .own_voices import voice_choices
+from .runtime import endpoint_from_data, option
+
+
+class ProfileFlow(ConfigSubentryFlow):
+    """Two steps: name (new profiles only) and settings, then a voice."""
+
+    def __init__(self) -> None:
+        """Start with nothing chosen."""
+        self._current: Mapping[str, Any] = DEFAULT_PROFILE
+        self._chosen: dict[str, Any] = {}
+        self._name: str | None = None
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """A new profile: its name, model and settings."""
+        return await self._async_settings("user", user_input, named=True)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """An existing profile's settings, its current values suggested."""
+        self._current = self._get_reconfigure_subentry().data
+        return await self._async_settings("reconfigure", user_input, named=False)
+
+    async def async_step_voice(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """An own or system voice of the chosen model, or a voice id typed in."""
+        model = self._chosen[CONF_MODEL]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            voice = str(user_input[CONF_VOICE]).strip()
+            try:
+                self._check({**self._chosen, CONF_VOICE: voice})
+            except InvalidOptionError:
+                errors[CONF_VOICE] = "invalid_voice"
+            else:
+                return self._async_save({**self._chosen, CONF_VOICE: voice})
+        current = voice_for_model(model, str(option(self._current, CONF_VOICE))) or ""
+        entry = self._get_entry()
+        own = (
+            entry.runtime_data.voices.for_model(model)
+            if entry.state is ConfigEntryState.LOADED
+            else []
+        )
+        choices = [
+            SelectOptionDict(value=voice_id, label=label)
+            for voice_id, label in voice_choices(model, current, own)
+        ]
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_VOICE): SelectSelector(
+                    SelectSelectorConfig(
+                        options=choices,
+                        custom_value=True,
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                )
+            }
+        )
+        return self.async_show_form(
+            step_id="voice",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or ({CONF_VOICE: current} if current else {})
+            ),
+            description_placeholders={"model": model},
+            errors=errors,
+        )
+
+    async def _async_settings(
+        self, step_id: str, user_input: dict[str, Any] | None, *, named: bool
+    ) -> SubentryFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            chosen = {
+                spec.key: spec.parse(user_input.get(spec.key, spec.default))
+                for spec in PROFILE_SETTINGS
+            }
+            errors = self._check_settings(chosen)
+            if named and not str(user_input.get(CONF_NAME, "")).strip():
+                errors[CONF_NAME] = "name_required"
+            if not errors:
+                self._chosen = chosen
+                self._name = str(user_input.get(CONF_NAME, "")).strip() or None
+                return await self.async_step_voice()
+        current = {
+            spec.key: spec.show(option(self._current, spec.key))
+            for spec in PROFILE_SETTINGS
+        }
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                _settings_schema(named=named), user_input or current
+            ),
+            errors=errors,
+        )
+
+    def _async_save(self, profile: dict[str, Any]) -> SubentryFlowResult:
+        if self._name is not None:
+            return self.async_create_entry(title=self._name, data=profile)
+        return self.async_update_and_abort(
+            self._get_entry(), self._get_reconfigure_subentry(), data=profile
+        )
+
+    def _check_settings(self, chosen: Mapping[str, Any]) -> dict[str, str]:
+        """Everything but the voice, which the next step picks."""
+        voice = str(option(self._current, CONF_VOICE))
+        try:
+            self._check({**chosen, CONF_VOICE: voice})
+        except InvalidOptionError as err:
+            if err.option != CONF_VOICE:
+                return {err.option: f"invalid_{err.option}"}
+        endpoint = endpoint_from_data(self._get_entry().data)
+        if chosen[CONF_ROUTE] == "http" and not http_serves(
+            chosen[CONF_MODEL], endpoint_has_http=endpoint.http_url is not None
+        ):
+            return {CONF_ROUTE: "http_unavailable"}
+        return {}
+
+    @staticmethod
+    def _check(profile: Mapping[str, Any]) -> None:
+        """Raise the client's error for settings it would refuse."""
+        SynthesisOptions(
+            model=profile[CONF_MODEL],
+            voice=profile[CONF_VOICE],
+            format=profile[CONF_FORMAT],
+            sample_rate=profile[CONF_SAMPLE_RATE],
+            volume=profile[CONF_VOLUME],
+            rate=profile[CONF_RATE],
+            pitch=profile[CONF_PITCH],
+            instruction=profile[CONF_INSTRUCTION] or None,
+        )
+
+
+def _settings_schema(*, named: bool) -> vol.Schema:
+    fields: dict[vol.Marker, Any] = {}
+    if named:
+        fields[vol.Required(CONF_NAME)] = TextSelector()
+    for spec in PROFILE_SETTINGS:
+        marker = vol.Required if spec.required else vol.Optional
+        fields[marker(spec.key)] = spec.selector()
+    return vol.Schema(fields)
