@@ -8,7 +8,7 @@ import aiohttp
 
 from .errors import InvalidOptionError
 
-VERSION = "0.2.0"
+VERSION = "0.3.0"
 
 
 def checked_api_key(api_key: str) -> str:
