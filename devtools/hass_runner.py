@@ -320,6 +320,20 @@ class HassApi:
             )
         return result
 
+    async def add_subentry(
+        self, entry_id: str, subentry_type: str, *steps: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Run a subentry flow (e.g. a voice profile) as the UI does; the last result."""
+        base = "/api/config/config_entries/subentries/flow"
+        result: dict[str, Any] = await self._json(
+            "POST", base, json={"handler": [entry_id, subentry_type]}
+        )
+        for data in steps:
+            if result.get("type") != "form":
+                break
+            result = await self._json("POST", f"{base}/{result['flow_id']}", json=data)
+        return result
+
     async def states(self) -> list[dict[str, Any]]:
         """Every entity's state."""
         states: list[dict[str, Any]] = await self._json("GET", "/api/states")

@@ -77,6 +77,14 @@ async def _voice_picker(page: Page, url: str, engine_name: str, out: Path) -> No
     await page.screenshot(path=out / "voice-picker.png")
 
 
+async def _profiles(page: Page, url: str, out: Path) -> None:
+    """The entry's page: the account and its voice profiles."""
+    await page.goto(f"{url}/config/integrations/integration/cosyvoice")
+    await page.get_by_text("Grandma").first.wait_for(timeout=60_000)
+    await page.wait_for_timeout(1500)
+    await page.screenshot(path=out / "profiles.png")
+
+
 async def run(out: Path, config_dir: Path, chromium: str) -> None:
     """Start everything, take the pictures, stop everything."""
     port = free_port()
@@ -97,6 +105,7 @@ async def run(out: Path, config_dir: Path, chromium: str) -> None:
                     )
                     assert result["type"] == "create_entry", result
                     (entry,) = await api.entries("cosyvoice")
+                    await asyncio.sleep(1)  # the entry's first list of own voices
                     # A voice of the home's own, made as a user would: the action.
                     await api.call(
                         "cosyvoice",
@@ -110,6 +119,31 @@ async def run(out: Path, config_dir: Path, chromium: str) -> None:
                         },
                         return_response=True,
                     )
+                    # A second voice profile, speaking with that voice.
+                    designed = await api.call(
+                        "cosyvoice",
+                        "list_voices",
+                        {"config_entry_id": entry["entry_id"]},
+                        return_response=True,
+                    )
+                    voice_id = designed["service_response"]["voices"][0]["voice_id"]
+                    added = await api.add_subentry(
+                        entry["entry_id"],
+                        "tts",
+                        {
+                            "name": "Grandma",
+                            "model": "cosyvoice-v3-flash",
+                            "format": "mp3",
+                            "sample_rate": "24000",
+                            "volume": 50,
+                            "rate": 0.9,
+                            "pitch": 1.0,
+                            "long_text_threshold": 500,
+                            "route": "websocket",
+                        },
+                        {"voice": voice_id},
+                    )
+                    assert added["type"] == "create_entry", added
                 async with async_playwright() as playwright:
                     browser = await playwright.chromium.launch(
                         executable_path=chromium, args=["--no-sandbox"]
@@ -119,6 +153,7 @@ async def run(out: Path, config_dir: Path, chromium: str) -> None:
                     await _integrations(page, hass.url, out)
                     await _config_flow(page, hass.url, out)
                     await _voice_picker(page, hass.url, "CosyVoice", out)
+                    await _profiles(page, hass.url, out)
                     await browser.close()
             finally:
                 await hass.stop()

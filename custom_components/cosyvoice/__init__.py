@@ -18,6 +18,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .api import AuthenticationError, CosyVoiceError, InvalidRequestError
+from .availability import Availability
 from .const import DOMAIN
 from .issues import (
     async_create_invalid_auth_issue,
@@ -85,7 +86,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
     for profile in profiles(entry):
         async_update_voice_missing_issue(hass, profile, voices)
 
-    entry.runtime_data = CosyVoiceData(client, voices)
+    entry.runtime_data = CosyVoiceData(client, voices, Availability(entry))
 
     async def _close_on_stop(_event: Event) -> None:
         await client.close()

@@ -21,6 +21,7 @@ from .api import (
     RouteChoice,
     RoutingSettings,
 )
+from .availability import Availability
 from .const import (
     CONF_HTTP_URL,
     CONF_LONG_TEXT_THRESHOLD,
@@ -40,6 +41,8 @@ class CosyVoiceData:
 
     client: CosyVoiceClient
     voices: OwnVoices
+    availability: Availability
+    """Whether the service answers, logged once each way for the whole account."""
 
     @property
     def pool(self) -> ConnectionPool:

@@ -29,7 +29,6 @@ from .api import (
     VoiceNotFoundError,
     wav_header,
 )
-from .availability import Availability
 from .const import (
     CONF_MODEL,
     CONF_VOICE,
@@ -105,7 +104,6 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         )
         self._attr_default_options = default_options(profile.data)
         self._attr_device_info = service_device(entry)
-        self._availability = Availability(entry)
 
     @callback
     def async_get_supported_voices(self, language: str) -> list[Voice]:
@@ -194,7 +192,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
 
     def _succeeded(self) -> None:
         """Speech came through: the service is reachable and the account pays."""
-        self._availability.succeeded()
+        self._entry.runtime_data.availability.succeeded()
         async_delete_account_issue(self.hass, self._entry.entry_id)
 
     def _failed(self, err: CosyVoiceError) -> HomeAssistantError:
@@ -213,6 +211,6 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
             async_update_voice_missing_issue(
                 self.hass, self._profile, self._entry.runtime_data.voices
             )
-        self._availability.failed(err)
+        self._entry.runtime_data.availability.failed(err)
         _LOGGER.debug("Synthesis failed: %s", err)
         return to_ha_error(err)
