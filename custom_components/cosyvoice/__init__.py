@@ -6,9 +6,10 @@ The HA-free client lives in the ``api`` subpackage.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
     ConfigEntryError,
@@ -87,6 +88,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
         async_update_voice_missing_issue(hass, profile, voices)
 
     entry.runtime_data = CosyVoiceData(client, voices, Availability(entry))
+    client.keep_ready.start(_keep_ready_outcome(hass, entry))
 
     async def _close_on_stop(_event: Event) -> None:
         await client.close()
@@ -97,6 +99,29 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
     async_reload_on_profile_change(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _keep_ready_outcome(
+    hass: HomeAssistant, entry: CosyVoiceConfigEntry
+) -> Callable[[CosyVoiceError | None], None]:
+    """What a renewal of the ready connections tells the user: as a request would.
+
+    A key refused while the house was quiet asks for a new one (renewal stops, so
+    once); an outage is logged once each way with the requests' own log.
+    """
+
+    @callback
+    def outcome(error: CosyVoiceError | None) -> None:
+        availability = entry.runtime_data.availability
+        if error is None:
+            availability.succeeded()
+        elif isinstance(error, AuthenticationError):
+            entry.async_start_reauth(hass)
+            async_create_invalid_auth_issue(hass, entry)
+        else:
+            availability.failed(error)
+
+    return outcome
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> bool:

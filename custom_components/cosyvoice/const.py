@@ -33,8 +33,10 @@ CONF_INSTRUCTION: Final = "instruction"
 CONF_LONG_TEXT_THRESHOLD: Final = "long_text_threshold"
 CONF_ROUTE: Final = "route"
 CONF_POOL_SIZE: Final = "pool_size"
+CONF_KEEP_READY: Final = "keep_ready"
 
 MAX_POOL_SIZE: Final = 16
+MAX_KEEP_READY: Final = 4
 
 # Formats a media player can play as a file. Raw PCM has no container, so Home
 # Assistant could neither serve nor convert it; it stays a client-only format.

@@ -44,6 +44,9 @@ async def async_get_config_entry_diagnostics(
             "max_idle": pool.settings.max_idle,
             "max_age": pool.settings.max_age,
             "waiting": pool.waiting,
+            "keep_ready": client.keep_ready.settings.connections,
+            "renew_after": client.keep_ready.settings.renew_after,
+            "keeping_ready": client.keep_ready.running,
         },
         "statistics": client.snapshot(),
         "own_voices": {

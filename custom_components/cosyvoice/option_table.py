@@ -29,6 +29,7 @@ from .api import (
     MODELS,
     ROUTE_CHOICES,
     SAMPLE_RATES,
+    KeepReadySettings,
     PoolSettings,
     RoutingSettings,
     SynthesisOptions,
@@ -36,6 +37,7 @@ from .api import (
 from .const import (
     CONF_FORMAT,
     CONF_INSTRUCTION,
+    CONF_KEEP_READY,
     CONF_LONG_TEXT_THRESHOLD,
     CONF_MODEL,
     CONF_PITCH,
@@ -46,6 +48,7 @@ from .const import (
     CONF_VOICE,
     CONF_VOLUME,
     HA_FORMATS,
+    MAX_KEEP_READY,
     MAX_POOL_SIZE,
 )
 
@@ -96,6 +99,7 @@ def _box(low: float, high: float) -> NumberSelector:
 _SYNTHESIS: Final = SynthesisOptions()
 _ROUTING: Final = RoutingSettings()
 _POOL: Final = PoolSettings()
+_KEEP_READY: Final = KeepReadySettings()
 
 PROFILE_SETTINGS: Final[tuple[OptionSpec, ...]] = (
     OptionSpec(CONF_MODEL, _SYNTHESIS.model, str, lambda: _select(list(MODELS)), True),
@@ -151,6 +155,13 @@ ACCOUNT_SETTINGS: Final[tuple[OptionSpec, ...]] = (
         _POOL.max_connections,
         int,
         lambda: _box(1, MAX_POOL_SIZE),
+        False,
+    ),
+    OptionSpec(
+        CONF_KEEP_READY,
+        _KEEP_READY.connections,
+        int,
+        lambda: _box(0, MAX_KEEP_READY),
         False,
     ),
 )

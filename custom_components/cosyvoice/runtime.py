@@ -17,6 +17,7 @@ from .api import (
     ConnectionPool,
     CosyVoiceClient,
     Endpoint,
+    KeepReadySettings,
     PoolSettings,
     RouteChoice,
     RoutingSettings,
@@ -24,6 +25,7 @@ from .api import (
 from .availability import Availability
 from .const import (
     CONF_HTTP_URL,
+    CONF_KEEP_READY,
     CONF_LONG_TEXT_THRESHOLD,
     CONF_POOL_SIZE,
     CONF_REGION,
@@ -108,6 +110,7 @@ def build_client(
         data[CONF_API_KEY],
         endpoint_from_data(data),
         pool=PoolSettings(max_connections=int(option(options, CONF_POOL_SIZE))),
+        keep_ready=KeepReadySettings(connections=int(option(options, CONF_KEEP_READY))),
         retry=None if retry else NO_RETRY,
     )
 

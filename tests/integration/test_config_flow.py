@@ -462,6 +462,8 @@ async def test_reconfigure_a_refused_key_on_a_custom_endpoint(
     )
     assert result["reason"] == "reconfigure_successful"
     assert loaded_entry.data == data
+    await hass.async_block_till_done()  # the reload it schedules
+    assert loaded_entry.state is ConfigEntryState.LOADED
 
 
 @pytest.mark.usefixtures("regions_on_emulator")
@@ -493,9 +495,9 @@ async def test_account_options_reload_once_and_only_when_changed(
     async def save(pool_size: int) -> int:
         with _reloads(hass) as reload:
             result = await _options(hass, loaded_entry)
-            assert list(_fields(result)) == [CONF_POOL_SIZE]
+            assert list(_fields(result)) == [CONF_POOL_SIZE, "keep_ready"]
             result = await hass.config_entries.options.async_configure(
-                result["flow_id"], {CONF_POOL_SIZE: pool_size}
+                result["flow_id"], {CONF_POOL_SIZE: pool_size, "keep_ready": 1}
             )
             assert result["type"] is FlowResultType.CREATE_ENTRY
             await hass.async_block_till_done()
@@ -510,7 +512,7 @@ async def test_account_options_reload_once_and_only_when_changed(
     assert client.pool.settings.max_connections == 2
     assert await save(2) == 0
     assert loaded_entry.runtime_data.client is client
-    assert loaded_entry.options == {CONF_POOL_SIZE: 2}
+    assert loaded_entry.options == {CONF_POOL_SIZE: 2, "keep_ready": 1}
     assert not loaded_entry.update_listeners
     assert RELOAD_WARNING not in caplog.text
 

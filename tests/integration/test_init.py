@@ -131,7 +131,8 @@ async def test_diagnostics_redact_secrets(
         "http_api": True,
         "workspace": True,
     }
-    assert diagnostics["connection_pool"]["max_connections"] == 4
+    assert diagnostics["connection_pool"]["max_connections"] == 8
+    assert diagnostics["statistics"]["renewals"] == 0  # nothing aged yet
     statistics = diagnostics["statistics"]
     assert statistics["requests"] == 2
     assert statistics["successes"] == 1

@@ -53,6 +53,7 @@ from .errors import (
     TaskFailedError,
     TextTooLongError,
 )
+from .keep_ready import KeepReady, KeepReadySettings
 from .models import DEFAULT_MODEL, MODELS
 from .options import SynthesisOptions, default_voice, voice_for_model
 from .pool import ConnectionPool, PoolSettings
@@ -107,6 +108,8 @@ __all__ = [
     "InvalidRequestError",
     "InvalidTextError",
     "InvalidVoiceSampleError",
+    "KeepReady",
+    "KeepReadySettings",
     "PoolClosedError",
     "PoolSettings",
     "PoolTimeoutError",

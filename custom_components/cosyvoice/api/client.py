@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
-from contextlib import aclosing, asynccontextmanager
+from contextlib import aclosing, asynccontextmanager, suppress
 from typing import Any
 
 import aiohttp
@@ -12,7 +13,9 @@ from .connection import Connection, Timeouts, open_connection
 from .credentials import checked_api_key, user_agent
 from .endpoints import Endpoint
 from .enrollment import VoiceEnrollment
+from .errors import CosyVoiceError
 from .http import HttpSynthesizer
+from .keep_ready import KeepReady, KeepReadySettings
 from .options import SynthesisOptions
 from .planning import RequestPlan, plan_request
 from .pool import ConnectionPool, PoolSettings
@@ -34,8 +37,9 @@ class CosyVoiceClient:
 
     The session is borrowed, never closed here: in Home Assistant it is the shared one.
     The client owns a pool of WebSocket connections (see :mod:`.pool`) shared by all
-    its requests, retries transient failures (see :mod:`.retry`) and keeps
-    statistics; :meth:`close` ends it all.
+    its requests and kept ready through silence (see :mod:`.keep_ready`), retries
+    transient failures (see :mod:`.retry`) and keeps statistics; :meth:`close` ends
+    it all.
     """
 
     def __init__(
@@ -48,6 +52,7 @@ class CosyVoiceClient:
         pool: PoolSettings | None = None,
         retry: RetryPolicy | None = None,
         routing: RoutingSettings | None = None,
+        keep_ready: KeepReadySettings | None = None,
     ) -> None:
         """Check the key's shape (never its value in a message) and keep the settings."""
         key = checked_api_key(api_key)
@@ -59,6 +64,10 @@ class CosyVoiceClient:
         self.stats = ClientStats()
         self._pool = ConnectionPool(self.connect, pool or PoolSettings(), self.stats)
         self._runner = TaskRunner(self._pool, self.retry, self.timeouts, self.stats)
+        self.keep_ready = KeepReady(
+            self._pool, keep_ready or KeepReadySettings(), self.stats
+        )
+        """Connections kept open through silence; :meth:`KeepReady.start` starts it."""
         self.routing = routing or RoutingSettings()
         self.user_agent = user_agent()
         self._http = (
@@ -107,7 +116,8 @@ class CosyVoiceClient:
         )
 
     async def close(self) -> None:
-        """Close every connection and fail waiting requests; the client is done."""
+        """Stop keeping ready, close every connection, fail waiting requests."""
+        await self.keep_ready.stop()
         await self._pool.close()
 
     @asynccontextmanager
@@ -171,6 +181,9 @@ class CosyVoiceClient:
         """
         settings = settings or StreamingSettings()
         pump = TextPump(text)
+        # The handshake goes on while the first sentence is written. Only the socket
+        # opens early: a task is billed and times out after 23 s without text.
+        early = asyncio.create_task(self._pool.prepare(), name="cosyvoice-prepare")
         try:
             first, whole = await read_whole_or_first(pump, settings)
             if whole:
@@ -184,6 +197,7 @@ class CosyVoiceClient:
                     yield chunk
         finally:
             await pump.close()
+            await _settled(early)
 
     async def synthesize(
         self,
@@ -213,6 +227,14 @@ class CosyVoiceClient:
             http_available=self._http is not None,
             warm_connection=self._pool.idle_connections > 0,
         )
+
+
+async def _settled(early: asyncio.Task[None]) -> None:
+    """An early connection's task, ended: its failure is the request's to report."""
+    if not early.done():
+        early.cancel()
+    with suppress(asyncio.CancelledError, CosyVoiceError):
+        await early
 
 
 async def _recorded(

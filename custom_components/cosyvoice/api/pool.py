@@ -28,8 +28,12 @@ _LOGGER = logging.getLogger(__name__)
 class PoolSettings:
     """Bounds and health rules of the pool."""
 
-    max_connections: int = 4
-    """Open connections at most, which is also the number of tasks at once."""
+    max_connections: int = 8
+    """Open connections at most, which is also the number of tasks at once.
+
+    Enough for a home's burst (an announcement on every speaker) to start together;
+    still a bound on what a runaway automation can open.
+    """
     max_idle: float = 45.0
     """Drop a connection idle this long: the service closes them at about 60 s."""
     max_age: float = 1800.0
@@ -74,6 +78,8 @@ class ConnectionPool:
         self._waiters: deque[asyncio.Future[Connection | _Slot]] = deque()
         self._closers: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._preparing: asyncio.Future[None] | None = None
+        """Done when the connection :meth:`prepare` opens is in the pool."""
 
     @property
     def open_connections(self) -> int:
@@ -103,6 +109,9 @@ class ConnectionPool:
         if self._closed:
             raise PoolClosedError("the CosyVoice client is closed")
         if not self._waiters:  # nobody queued ahead of us
+            if not self._idle and self._preparing is not None:
+                # A connection is being opened for the request that comes: this one.
+                await asyncio.shield(self._preparing)
             connection = await self._take_idle()
             if connection is not None:
                 return connection, True
@@ -125,6 +134,61 @@ class ConnectionPool:
         finally:
             for connection in opened:
                 self.release(connection)
+
+    async def prepare(self) -> None:
+        """Have a connection ready for a request about to come; never queues.
+
+        Opens one only when none is idle and a slot is free; the request then finds
+        it idle. Used by a stream while its first sentence is still being written.
+        """
+        if self._closed or self._idle or self._waiters or self._preparing:
+            return
+        if self._used_slots() >= self.settings.max_connections:
+            return
+        self._preparing = asyncio.get_running_loop().create_future()
+        try:
+            self.release(await self._open())
+        finally:
+            self._preparing.set_result(None)
+            self._preparing = None
+
+    def idle_for(self) -> list[float]:
+        """Seconds each idle connection has waited since its last task, oldest first."""
+        now = self._clock()
+        return sorted((now - c.last_used_at for c, _ in self._idle), reverse=True)
+
+    async def renew(self, ready: int, older_than: float) -> int:
+        """Keep ``ready`` idle connections that have waited less than ``older_than``.
+
+        Each idle connection past that age is replaced: a fresh one is opened first
+        and only then the old one closed, so one is ready all along. The swap may
+        open one over the bound for a moment: it carries no task. Returns how many
+        connections were opened.
+        """
+        now = self._clock()
+        fresh = [c for c, _ in self._idle if now - c.last_used_at < older_than]
+        stale = [c for c, _ in self._idle if now - c.last_used_at >= older_than]
+        stale.sort(key=lambda c: c.last_used_at)
+        opened = 0
+        while len(fresh) + opened < ready and not self._closed:
+            if stale or self._used_slots() < self.settings.max_connections:
+                self.release(await self._open())
+                opened += 1
+            else:
+                break  # every slot is busy with a task: nothing to renew now
+            if stale:
+                self._retire(stale.pop(0))
+        # Stale ones beyond those kept ready serve a burst until they expire.
+        return opened
+
+    def _retire(self, connection: Connection) -> None:
+        """Close an idle connection that a fresh one replaces."""
+        for entry in self._idle:
+            if entry[0] is connection:
+                self._idle.remove(entry)
+                entry[1].cancel()
+                self._discard(connection)
+                return
 
     def release(self, connection: Connection) -> None:
         """Take a connection back after its task: keep it if it is healthy."""

@@ -44,6 +44,9 @@ class ClientStats:
     connections_opened: int = 0
     connections_reused: int = 0
     connections_closed: int = 0
+    renewals: int = 0
+    """Idle connections replaced by fresh ones before the service closed them."""
+    renewal_failures: int = 0
     billed_characters: int = 0
     first_audio: deque[float] = field(
         default_factory=lambda: deque(maxlen=LATENCY_WINDOW)
@@ -113,6 +116,8 @@ class ClientStats:
             "connections_opened": self.connections_opened,
             "connections_reused": self.connections_reused,
             "connections_closed": self.connections_closed,
+            "renewals": self.renewals,
+            "renewal_failures": self.renewal_failures,
             "open_connections": open_connections,
             "idle_connections": idle_connections,
             "billed_characters": self.billed_characters,
