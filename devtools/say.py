@@ -24,6 +24,7 @@ from custom_components.cosyvoice.api import (
     CosyVoiceClient,
     CosyVoiceError,
     Endpoint,
+    KeepReadySettings,
     SynthesisOptions,
     SynthesisResult,
 )
@@ -74,6 +75,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--repeat", type=int, default=1, help="number of requests")
     parser.add_argument("--concurrency", type=int, default=1, help="requests at once")
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=0.0,
+        help="seconds of silence between requests (they then run one at a time)",
+    )
+    parser.add_argument(
+        "--keep-ready",
+        type=int,
+        default=KeepReadySettings().connections,
+        help="connections kept open through silence (0: none)",
+    )
+    parser.add_argument(
+        "--renew-after",
+        type=float,
+        default=KeepReadySettings().renew_after,
+        help="seconds an idle connection waits before it is renewed",
+    )
     return parser
 
 
@@ -99,6 +118,9 @@ async def _run(args: argparse.Namespace) -> int:
     if args.repeat < 1 or args.concurrency < 1:
         _error("--repeat and --concurrency must be at least 1")
         return 2
+    if args.interval < 0 or args.keep_ready < 0 or args.renew_after <= 0:
+        _error("--interval and --keep-ready must not be negative, --renew-after > 0")
+        return 2
     text = args.text if args.text is not None else args.text_file.read_text("utf-8")
     if args.ssml and not is_ssml(text):
         text = f"<speak>{xml_escape(text)}</speak>"
@@ -112,8 +134,15 @@ async def _run(args: argparse.Namespace) -> int:
 
     async with aiohttp.ClientSession() as session:
         client = CosyVoiceClient(
-            session, api_key, endpoint, routing=RoutingSettings(route=args.route)
+            session,
+            api_key,
+            endpoint,
+            routing=RoutingSettings(route=args.route),
+            keep_ready=KeepReadySettings(
+                connections=args.keep_ready, renew_after=args.renew_after
+            ),
         )
+        client.keep_ready.start()
         gate = asyncio.Semaphore(args.concurrency)
 
         async def one(index: int) -> SynthesisResult | CosyVoiceError:
@@ -128,7 +157,14 @@ async def _run(args: argparse.Namespace) -> int:
 
         began = time.monotonic()
         try:
-            outcomes = await asyncio.gather(*(one(i) for i in range(args.repeat)))
+            if args.interval:
+                outcomes = []
+                for index in range(args.repeat):
+                    if index:
+                        await asyncio.sleep(args.interval)
+                    outcomes.append(await one(index))
+            else:
+                outcomes = await asyncio.gather(*(one(i) for i in range(args.repeat)))
         finally:
             await client.close()
         wall = time.monotonic() - began
@@ -138,6 +174,7 @@ async def _run(args: argparse.Namespace) -> int:
     summary = _summary(results, errors, wall, options)
     summary["connections_opened"] = client.stats.connections_opened
     summary["retries"] = client.stats.retries
+    summary["renewals"] = client.stats.renewals
     print(json.dumps(summary, ensure_ascii=False))
     if errors:
         _error(f"{len(errors)} of {args.repeat} requests failed; first: {errors[0]}")

@@ -170,3 +170,29 @@ async def test_say_routes_and_ssml(emulator: DashScopeEmulator, tmp_path: Path) 
     )
     assert code == 1
     assert "HTTP API" in stderr
+
+
+async def test_say_keeps_a_connection_ready_through_the_intervals(
+    emulator: DashScopeEmulator,
+) -> None:
+    emulator.config.idle_timeout = 0.5  # the service's 60 s, scaled down
+    code, stdout, stderr = await _say(
+        "--ws-url",
+        emulator.ws_url,
+        "--text",
+        "你好。",
+        "--repeat",
+        "3",
+        "--interval",
+        "1.0",
+        "--keep-ready",
+        "1",
+        "--renew-after",
+        "0.25",
+    )
+    assert code == 0, stderr
+    report = json.loads(stdout)
+    assert report["requests"] == 3
+    assert report["renewals"] >= 4
+    # Every request found a connection ready: none was opened for it.
+    assert report["connections_opened"] == 1 + report["renewals"]

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from functools import partial
+from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.cosyvoice.api import InvalidRequestError, SynthesisOptions
+from custom_components.cosyvoice.api import (
+    InvalidRequestError,
+    KeepReadySettings,
+    SynthesisOptions,
+)
 from custom_components.cosyvoice.const import CONF_REGION, CONF_WORKSPACE_ID, DOMAIN
 from devtools.emulator import DashScopeEmulator, Fault
 from tests.conftest import TEST_API_KEY
@@ -141,3 +149,41 @@ async def test_diagnostics_redact_secrets(
     assert diagnostics["own_voices"]["listed"]
     (voice,) = diagnostics["own_voices"]["voices"]
     assert (voice["voice_id"], voice["name"], voice["status"]) == (own, "grandma", "OK")
+
+
+async def test_connections_kept_ready_and_a_key_refused_while_quiet(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    emulator: DashScopeEmulator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    quick = partial(KeepReadySettings, renew_after=0.2, retry_after=0.05)
+    emulator.config.idle_timeout = 0.4
+    hass.config_entries.async_update_entry(config_entry, options={"keep_ready": 1})
+    with patch("custom_components.cosyvoice.runtime.KeepReadySettings", quick):
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done()
+    client = config_entry.runtime_data.client
+    assert client.keep_ready.running
+    await asyncio.sleep(1.0)
+    assert client.stats.renewals >= 2
+    assert client.pool.idle_connections == 1
+
+    emulator.config.api_keys.clear()  # revoked in the console while nobody speaks
+    await asyncio.sleep(1.0)
+    await hass.async_block_till_done()
+    assert not client.keep_ready.running
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert issue_registry.async_get_issue(
+        DOMAIN, f"invalid_auth_{config_entry.entry_id}"
+    )
+
+    # Unloading stops everything of ours.
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    assert client.pool.closed
+    assert not [
+        task
+        for task in asyncio.all_tasks()
+        if task.get_name().startswith(("cosyvoice-keep", "cosyvoice-prepare"))
+    ]

@@ -112,7 +112,7 @@ class KeepReady:
                     self.settings.retry_after * 2 ** (failures - 1),
                     self.settings.max_retry_after,
                 )
-                _LOGGER.debug("Renewal failed (%s); next try in %.0f s", err, delay)
+                _LOGGER.debug("Renewal failed (%s); next try in %.1f s", err, delay)
                 await asyncio.sleep(self._jittered(delay))
                 continue
             if opened:
