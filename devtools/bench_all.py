@@ -12,8 +12,9 @@ of its own too, so its CPU time and memory are that client's alone.
 3. Scale: 1 to 200 concurrent long-text requests through one client.
 4. The official ``dashscope`` SDK (its object pool and a thread per request), the
    same requests at the same concurrency, side by side.
-5. Streaming input and 6. the router: :mod:`devtools.bench_streaming` and
-   :mod:`devtools.bench_router`, included as they are.
+5. Streaming input, 6. the router and 7. readiness (after silence, bursts, a stream
+   from an empty pool): :mod:`devtools.bench_streaming`, :mod:`devtools.bench_router`
+   and :mod:`devtools.bench_ready`, included as they are.
 
 Writes ``results.json`` and ``results.png`` into ``--out-dir`` and prints a summary.
 Latency percentiles are over every request of every round; throughput, memory and
@@ -58,7 +59,7 @@ from custom_components.cosyvoice.api import (
     protocol,
 )
 from custom_components.cosyvoice.api.planning import plan_request
-from devtools import bench_router, bench_streaming
+from devtools import bench_ready, bench_router, bench_streaming
 
 KEY = "sk-bench"
 HANDSHAKE_DELAY = 0.08
@@ -96,6 +97,7 @@ class Plan:
     sdk_levels: tuple[int, ...]
     streaming_rounds: int
     router_rounds: int
+    ready_rounds: int
 
 
 FULL = Plan(
@@ -106,6 +108,7 @@ FULL = Plan(
     sdk_levels=(1, 10, 100),
     streaming_rounds=5,
     router_rounds=10,
+    ready_rounds=7,
 )
 QUICK = Plan(
     latency_requests=10,
@@ -115,6 +118,7 @@ QUICK = Plan(
     sdk_levels=(10,),
     streaming_rounds=1,
     router_rounds=2,
+    ready_rounds=2,
 )
 
 
@@ -784,6 +788,27 @@ def _targets(results: dict[str, Any]) -> dict[str, Any]:
                 cell["memory_per_request_kb"],
                 lambda v: v < 1024,
             )
+    ready = results["ready"]
+    add(
+        "after_idle_vs_warm",
+        "<= 1.03x the warm first-audio p50",
+        ready["idle"]["ours_keep_ready"]["ratio"],
+        lambda v: v <= 1.03,
+    )
+    add(
+        "burst_of_8_vs_one",
+        "<= 1.1x one request's last-byte p50",
+        ready["burst"]["ratio"],
+        lambda v: v <= 1.1,
+    )
+    add(
+        "stream_from_empty_pool_ms",
+        "<= 5 ms p50 (first sentence -> first audio, minus the emulator's delay)",
+        ready["stream_from_empty"][
+            "first_audio_after_first_sentence_minus_emulator_p50_ms"
+        ],
+        lambda v: v <= 5,
+    )
     at_100 = results["versus_sdk"].get("100", {})
     add(
         "throughput_vs_sdk_at_100",
@@ -863,6 +888,8 @@ def run(plan: Plan) -> dict[str, Any]:
     streaming = asyncio.run(bench_streaming.run(plan.streaming_rounds))
     _progress(f"router ({plan.router_rounds} rounds)")
     router = asyncio.run(bench_router.run(plan.router_rounds))
+    _progress(f"readiness: idle, burst, stream from empty ({plan.ready_rounds} rounds)")
+    ready = asyncio.run(bench_ready.run(plan.ready_rounds))
     results: dict[str, Any] = {
         "settings": {
             "emulator": {
@@ -898,6 +925,7 @@ def run(plan: Plan) -> dict[str, Any]:
         "versus_sdk": _versus(scale),
         "streaming": streaming,
         "router": router,
+        "ready": ready,
     }
     results["targets"] = _targets(results)
     results["wall_time_s"] = round(time.perf_counter() - started, 1)
@@ -1092,6 +1120,16 @@ def summary(results: dict[str, Any]) -> str:
     lines.append(
         "router first audio p50: "
         + ", ".join(f"{k} {v['p50']} ms" for k, v in router.items())
+    )
+    idle = results["ready"]["idle"]
+    lines.append(
+        "after idle / warm first audio p50: "
+        + ", ".join(f"{k} x{v['ratio']}" for k, v in idle.items())
+    )
+    burst = results["ready"]["burst"]
+    lines.append(
+        f"burst of {burst['requests_at_once']}: last byte p50 x{burst['ratio']} of one "
+        f"request's, {burst['connections_opened_per_burst']} connections opened"
     )
     for name, target in results["targets"].items():
         verdict = {True: "met", False: "MISSED", None: "n/a"}[target["met"]]
