@@ -1,7 +1,8 @@
-"""What every entity of an entry shares: the one service device they belong to."""
+"""The devices of an entry: the DashScope service, and one per voice profile."""
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 
 from .const import DOMAIN, MANUFACTURER
@@ -22,4 +23,22 @@ def service_device(entry: CosyVoiceConfigEntry) -> DeviceInfo:
         manufacturer=MANUFACTURER,
         model="CosyVoice",
         entry_type=DeviceEntryType.SERVICE,
+    )
+
+
+def profile_device(
+    entry: CosyVoiceConfigEntry, profile: ConfigSubentry, model: str
+) -> DeviceInfo:
+    """A voice profile's own device, under the service's.
+
+    Home Assistant wants a subentry's entities on devices of that subentry. It bears the service's name, so its entity, named after the profile, reads
+    *DashScope China mainland (Beijing) Greetings*; its model is the profile's.
+    """
+    return DeviceInfo(
+        identifiers={(DOMAIN, profile.subentry_id)},
+        name=f"DashScope {where(entry.data)}",
+        manufacturer=MANUFACTURER,
+        model=model,
+        entry_type=DeviceEntryType.SERVICE,
+        via_device=(DOMAIN, entry.entry_id),
     )

@@ -33,7 +33,7 @@ from .const import (
     CONF_MODEL,
     CONF_VOICE,
 )
-from .device import service_device
+from .device import profile_device
 from .error_mapping import to_ha_error
 from .issues import (
     async_create_account_issue,
@@ -103,7 +103,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
             self._attr_supported_languages, hass.config.language, hass.config.country
         )
         self._attr_default_options = default_options(profile.data)
-        self._attr_device_info = service_device(entry)
+        self._attr_device_info = profile_device(entry, profile, self._model)
 
     @callback
     def async_get_supported_voices(self, language: str) -> list[Voice]:

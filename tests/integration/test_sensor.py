@@ -123,13 +123,20 @@ async def test_registry_device_names_and_attributes(
     registry = er.async_get(hass)
     tts_entry = registry.async_get(tts_entity(hass, loaded_entry).entity_id)
     assert tts_entry is not None
+    devices = dr.async_get(hass)
+    account = devices.async_get_device(identifiers={(DOMAIN, loaded_entry.entry_id)})
+    assert account is not None
+    # The voice profile's own device hangs under the account's.
+    profile_device = devices.async_get(tts_entry.device_id or "")
+    assert profile_device is not None
+    assert profile_device.via_device_id == account.id
     for key in ENABLED + NOISY:
         entry = registry.async_get(_entity_id(hass, loaded_entry, key))
         assert entry is not None
         assert entry.unique_id == f"{loaded_entry.entry_id}_{key}"
         assert entry.translation_key == key
         assert entry.entity_category is EntityCategory.DIAGNOSTIC
-        assert entry.device_id == tts_entry.device_id
+        assert entry.device_id == account.id
         if key in NOISY:
             assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
             assert hass.states.get(entry.entity_id) is None
