@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import shutil
 import statistics
 import sys
@@ -25,6 +24,7 @@ from typing import Any
 
 import aiohttp
 
+from devtools.bench_output import emit
 from devtools.emulator import DashScopeEmulator, EmulatorConfig
 from devtools.hass_runner import Hass, HassApi, free_port, hass_python, write_config
 
@@ -118,11 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     result = asyncio.run(run(args.warm, args.idle, args.idle_wait))
-    text = json.dumps(result, indent=2, ensure_ascii=False)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(result, args.out)
     return 0
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import time
@@ -24,6 +23,7 @@ from custom_components.cosyvoice.api import (
     RoutingSettings,
     SynthesisOptions,
 )
+from devtools.bench_output import emit
 from devtools.emulator import DashScopeEmulator, EmulatorConfig
 
 KEY = "sk-bench"
@@ -110,11 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     results = asyncio.run(run(args.rounds))
-    text = json.dumps(results, ensure_ascii=False, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", "utf-8")
+    emit(results, args.out)
     return 0
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import statistics
 import sys
@@ -33,6 +32,7 @@ from custom_components.cosyvoice.api import (
     Endpoint,
     SynthesisOptions,
 )
+from devtools.bench_output import emit
 from devtools.emulator import DashScopeEmulator, EmulatorConfig
 
 KEY = "sk-bench"
@@ -149,11 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     result = asyncio.run(run(args.rounds))
-    text = json.dumps(result, indent=2, ensure_ascii=False)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(result, args.out)
     return 0
 
 

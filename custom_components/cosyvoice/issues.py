@@ -53,15 +53,7 @@ def async_update_voice_missing_issue(
         and parse_custom_voice_id(voice_id) is not None
         and voices.find(voice_id) is None
     ):
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key="voice_missing",
-            translation_placeholders={"name": profile.title, "voice": voice_id},
-        )
+        _async_create(hass, issue_id, "voice_missing", profile.title, voice=voice_id)
     else:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
 
@@ -69,7 +61,9 @@ def async_update_voice_missing_issue(
 @callback
 def async_create_invalid_auth_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Point the user at reauthentication; setup with a working key removes it."""
-    _async_create(hass, invalid_auth_issue_id(entry.entry_id), "invalid_auth", entry)
+    _async_create(
+        hass, invalid_auth_issue_id(entry.entry_id), "invalid_auth", entry.title
+    )
 
 
 @callback
@@ -81,7 +75,7 @@ def async_create_account_issue(
         hass,
         account_issue_id(entry.entry_id),
         "account_error",
-        entry,
+        entry.title,
         detail=str(error),
         console_cn=CONSOLE_CN,
         console_intl=CONSOLE_INTL,
@@ -93,10 +87,10 @@ def _async_create(
     hass: HomeAssistant,
     issue_id: str,
     translation_key: str,
-    entry: ConfigEntry,
+    name: str,
     **placeholders: str,
 ) -> None:
-    """An issue only the user can fix, naming the entry."""
+    """An issue only the user can fix, naming the entry or profile it is about."""
     ir.async_create_issue(
         hass,
         DOMAIN,
@@ -104,7 +98,7 @@ def _async_create(
         is_fixable=False,
         severity=ir.IssueSeverity.ERROR,
         translation_key=translation_key,
-        translation_placeholders={"name": entry.title, **placeholders},
+        translation_placeholders={"name": name, **placeholders},
     )
 
 
