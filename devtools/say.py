@@ -142,7 +142,6 @@ async def _run(args: argparse.Namespace) -> int:
                 connections=args.keep_ready, renew_after=args.renew_after
             ),
         )
-        client.keep_ready.start()
         gate = asyncio.Semaphore(args.concurrency)
 
         async def one(index: int) -> SynthesisResult | CosyVoiceError:
@@ -163,6 +162,8 @@ async def _run(args: argparse.Namespace) -> int:
                     if index:
                         await asyncio.sleep(args.interval)
                     outcomes.append(await one(index))
+                    # From the first request's connection on, kept through silence.
+                    client.keep_ready.start()
             else:
                 outcomes = await asyncio.gather(*(one(i) for i in range(args.repeat)))
         finally:

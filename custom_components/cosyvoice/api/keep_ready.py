@@ -27,8 +27,8 @@ from .stats import ClientStats
 
 _LOGGER = logging.getLogger(__name__)
 
-_MIN_WAIT = 0.5
-"""Never look again sooner: renewal is no busy loop."""
+_MIN_WAIT = 0.05
+"""Of ``renew_after``: never look again sooner, so renewal is no busy loop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +130,10 @@ class KeepReady:
         if len(youngest) < self.settings.connections:
             # In use by a task: look again a little after it may have ended.
             return self._jittered(self.settings.renew_after / 5)
-        return max(_MIN_WAIT, threshold - youngest[self.settings.connections - 1])
+        return max(
+            _MIN_WAIT * self.settings.renew_after,
+            threshold - youngest[self.settings.connections - 1],
+        )
 
     def _jittered(self, seconds: float) -> float:
         spread = self.settings.jitter

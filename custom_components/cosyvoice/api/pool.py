@@ -143,14 +143,19 @@ class ConnectionPool:
         """
         if self._closed or self._idle or self._waiters or self._preparing:
             return
-        if self._used_slots() >= self.settings.max_connections:
-            return
-        self._preparing = asyncio.get_running_loop().create_future()
+        if self._used_slots() < self.settings.max_connections:
+            await self._open_idle()
+
+    async def _open_idle(self) -> None:
+        """Open a connection into the idle set; requests meanwhile wait for it."""
+        preparing = asyncio.get_running_loop().create_future()
+        self._preparing = preparing
         try:
             self.release(await self._open())
         finally:
-            self._preparing.set_result(None)
-            self._preparing = None
+            preparing.set_result(None)
+            if self._preparing is preparing:
+                self._preparing = None
 
     def idle_for(self) -> list[float]:
         """Seconds each idle connection has waited since its last task, oldest first."""
@@ -165,6 +170,8 @@ class ConnectionPool:
         open one over the bound for a moment: it carries no task. Returns how many
         connections were opened.
         """
+        if self._preparing is not None:
+            await asyncio.shield(self._preparing)  # one being opened already counts
         now = self._clock()
         fresh = [c for c, _ in self._idle if now - c.last_used_at < older_than]
         stale = [c for c, _ in self._idle if now - c.last_used_at >= older_than]
@@ -172,7 +179,7 @@ class ConnectionPool:
         opened = 0
         while len(fresh) + opened < ready and not self._closed:
             if stale or self._used_slots() < self.settings.max_connections:
-                self.release(await self._open())
+                await self._open_idle()
                 opened += 1
             else:
                 break  # every slot is busy with a task: nothing to renew now
