@@ -6,6 +6,7 @@ import asyncio
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -73,11 +74,15 @@ async def test_two_profiles_share_one_pool_then_change_and_go(
     assert tts_entity(hass, entry, greetings).entity_id == greet_id
     assert (tts_entity(hass, entry, greetings).default_options or {})["volume"] == 80
 
-    # Remove the other: its entity goes, the first stays through another reload.
+    # Remove the other: its entity and device go, the first stays through a reload.
     alarm_id = alarm.entity_id
+    devices = dr.async_get(hass)
+    assert devices.async_get_device(identifiers={(DOMAIN, alarms.subentry_id)})
     hass.config_entries.async_remove_subentry(entry, alarms.subentry_id)
     await hass.async_block_till_done()
     assert er.async_get(hass).async_get(alarm_id) is None
+    assert not devices.async_get_device(identifiers={(DOMAIN, alarms.subentry_id)})
+    assert devices.async_get_device(identifiers={(DOMAIN, greetings.subentry_id)})
     assert hass.states.get(alarm_id) is None
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
