@@ -16,13 +16,11 @@ from homeassistant.exceptions import (
     ConfigEntryNotReady,
 )
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .api import AuthenticationError, CosyVoiceError, InvalidRequestError
 from .availability import Availability
 from .const import DOMAIN
-from .device import service_device
 from .issues import (
     async_create_invalid_auth_issue,
     async_delete_issues,
@@ -99,10 +97,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _close_on_stop)
     )
     async_reload_on_profile_change(hass, entry)
-    # The profiles' devices hang under it: it must exist before any platform runs.
-    dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id, **service_device(entry)
-    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -29,10 +29,12 @@ def service_device(entry: CosyVoiceConfigEntry) -> DeviceInfo:
 def profile_device(
     entry: CosyVoiceConfigEntry, profile: ConfigSubentry, model: str
 ) -> DeviceInfo:
-    """A voice profile's own device, under the service's.
+    """A voice profile's own device, in its subentry (as Home Assistant wants).
 
-    Home Assistant wants a subentry's entities on devices of that subentry. It bears the service's name, so its entity, named after the profile, reads
-    *DashScope China mainland (Beijing) Greetings*; its model is the profile's.
+    It bears the service's name, so its entity, named after the profile, reads
+    *DashScope China mainland (Beijing) Greetings*; its model is the profile's. It
+    is not linked under the service's device: ``via_device`` is deprecated from
+    2026.11, and its successor ``via_device_id`` is missing before.
     """
     return DeviceInfo(
         identifiers={(DOMAIN, profile.subentry_id)},
@@ -40,5 +42,4 @@ def profile_device(
         manufacturer=MANUFACTURER,
         model=model,
         entry_type=DeviceEntryType.SERVICE,
-        via_device=(DOMAIN, entry.entry_id),
     )

@@ -126,10 +126,13 @@ async def test_registry_device_names_and_attributes(
     devices = dr.async_get(hass)
     account = devices.async_get_device(identifiers={(DOMAIN, loaded_entry.entry_id)})
     assert account is not None
-    # The voice profile's own device hangs under the account's.
+    # The voice profile has a device of its own, in its subentry.
     profile_device = devices.async_get(tts_entry.device_id or "")
     assert profile_device is not None
-    assert profile_device.via_device_id == account.id
+    assert profile_device.id != account.id
+    assert profile_device.config_entries_subentries == {
+        loaded_entry.entry_id: {tts_entry.config_subentry_id}
+    }
     for key in ENABLED + NOISY:
         entry = registry.async_get(_entity_id(hass, loaded_entry, key))
         assert entry is not None
