@@ -14,6 +14,7 @@ from homeassistant.config_entries import ConfigEntry, ConfigSubentry, ConfigSube
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -48,6 +49,7 @@ EXPECTED_NOTICES = (
     "for cosyvoice integration could not authenticate",
     "for cosyvoice integration not ready yet",
     "for cosyvoice: The saved configuration is invalid",
+    "which is higher than the current version",  # a downgrade, refused on purpose
 )
 
 
@@ -138,6 +140,22 @@ def config_entry(hass: HomeAssistant, emulator: DashScopeEmulator) -> MockConfig
     entry = mock_entry(emulator)
     entry.add_to_hass(hass)
     return entry
+
+
+def device_of(
+    hass: HomeAssistant, entry: ConfigEntry, identifier: str
+) -> dr.DeviceEntry | None:
+    """The entry's device with this identifier of ours (on every Home Assistant)."""
+    return next(
+        (
+            device
+            for device in dr.async_entries_for_config_entry(
+                dr.async_get(hass), entry.entry_id
+            )
+            if (DOMAIN, identifier) in device.identifiers
+        ),
+        None,
+    )
 
 
 def first_profile(entry: ConfigEntry) -> ConfigSubentry:

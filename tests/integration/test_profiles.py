@@ -6,7 +6,6 @@ import asyncio
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -15,7 +14,7 @@ from custom_components.cosyvoice.const import DOMAIN
 from custom_components.cosyvoice.profiles import profiles
 from devtools.emulator import DashScopeEmulator
 
-from .conftest import entry_data, profile_data, tts_entity
+from .conftest import device_of, entry_data, profile_data, tts_entity
 
 
 async def test_two_profiles_share_one_pool_then_change_and_go(
@@ -76,13 +75,12 @@ async def test_two_profiles_share_one_pool_then_change_and_go(
 
     # Remove the other: its entity and device go, the first stays through a reload.
     alarm_id = alarm.entity_id
-    devices = dr.async_get(hass)
-    assert devices.async_get_device(identifiers={(DOMAIN, alarms.subentry_id)})
+    assert device_of(hass, entry, alarms.subentry_id)
     hass.config_entries.async_remove_subentry(entry, alarms.subentry_id)
     await hass.async_block_till_done()
     assert er.async_get(hass).async_get(alarm_id) is None
-    assert not devices.async_get_device(identifiers={(DOMAIN, alarms.subentry_id)})
-    assert devices.async_get_device(identifiers={(DOMAIN, greetings.subentry_id)})
+    assert not device_of(hass, entry, alarms.subentry_id)
+    assert device_of(hass, entry, greetings.subentry_id)
     assert hass.states.get(alarm_id) is None
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()

@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.cosyvoice.const import DOMAIN
 from devtools.emulator import DashScopeEmulator, Fault
-from tests.integration.conftest import tts_entity
+from tests.integration.conftest import device_of, tts_entity
 
 HELLO = "你好"
 """Billed as 4 characters: Han characters count twice."""
@@ -124,7 +124,7 @@ async def test_registry_device_names_and_attributes(
     tts_entry = registry.async_get(tts_entity(hass, loaded_entry).entity_id)
     assert tts_entry is not None
     devices = dr.async_get(hass)
-    account = devices.async_get_device(identifiers={(DOMAIN, loaded_entry.entry_id)})
+    account = device_of(hass, loaded_entry, loaded_entry.entry_id)
     assert account is not None
     # The voice profile has a device of its own, in its subentry.
     profile_device = devices.async_get(tts_entry.device_id or "")
