@@ -130,9 +130,7 @@ async def test_registry_device_names_and_attributes(
     profile_device = devices.async_get(tts_entry.device_id or "")
     assert profile_device is not None
     assert profile_device.id != account.id
-    assert profile_device.config_entries_subentries == {
-        loaded_entry.entry_id: {tts_entry.config_subentry_id}
-    }
+    assert profile_device.identifiers == {(DOMAIN, tts_entry.config_subentry_id)}
     for key in ENABLED + NOISY:
         entry = registry.async_get(_entity_id(hass, loaded_entry, key))
         assert entry is not None
