@@ -72,7 +72,7 @@ async def run(warm: int, idle: int, idle_wait: float) -> dict[str, Any]:
                         for s in await api.states()
                         if s["entity_id"].startswith("tts.")
                     )
-                    version = (await api._json("GET", "/api/config"))["version"]  # noqa: SLF001
+                    version = await api.version()
                     # Each message differs: Home Assistant would serve a repeat cached.
                     await _first_byte(session, api, engine, "准备。")
                     warm_s = []

@@ -334,6 +334,11 @@ class HassApi:
             result = await self._json("POST", f"{base}/{result['flow_id']}", json=data)
         return result
 
+    async def version(self) -> str:
+        """The Home Assistant version answering."""
+        config: dict[str, Any] = await self._json("GET", "/api/config")
+        return str(config["version"])
+
     async def states(self) -> list[dict[str, Any]]:
         """Every entity's state."""
         states: list[dict[str, Any]] = await self._json("GET", "/api/states")

@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 
 from devtools.emulator import DashScopeEmulator, Fault
+from tests.cli import run_tool
 from tests.conftest import TEST_API_KEY
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 async def _say(*args: str, key: str | None = TEST_API_KEY) -> tuple[int, str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("DASHSCOPE_API_KEY", None)
-    if key is not None:
-        env["DASHSCOPE_API_KEY"] = key
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "devtools.say",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_tool("devtools.say", *args, key=key)
 
 
 async def test_say_writes_the_audio_and_reports(

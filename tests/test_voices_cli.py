@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 
 from devtools.emulator import DashScopeEmulator
+from tests.cli import run_tool
 from tests.conftest import TEST_API_KEY
 from tests.voice_samples import wav_sample
 
@@ -19,24 +17,9 @@ MODEL = "cosyvoice-v3.5-plus"
 async def _voices(
     emulator: DashScopeEmulator, *args: str, key: str | None = TEST_API_KEY
 ) -> tuple[int, str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("DASHSCOPE_API_KEY", None)
-    if key is not None:
-        env["DASHSCOPE_API_KEY"] = key
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "devtools.voices",
-        "--http-url",
-        emulator.http_url,
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    return await run_tool(
+        "devtools.voices", "--http-url", emulator.http_url, *args, key=key
     )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 async def test_design_show_list_and_delete(

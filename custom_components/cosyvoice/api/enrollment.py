@@ -23,6 +23,7 @@ from .custom_voices import (
     VoiceStatus,
     check_can_make,
     check_voice_name,
+    parse_custom_voice_id,
 )
 from .endpoints import Endpoint
 from .errors import (
@@ -195,8 +196,8 @@ class VoiceEnrollment:
         self, voice_id: str, *, url: str | None = None, sample: bytes | None = None
     ) -> None:
         """Clone a voice again from a new sample; it is ``DEPLOYING`` once more."""
-        voice = await self.get_voice(voice_id)
-        source = await self._sample_url(voice.model or "", url, sample)
+        parsed = parse_custom_voice_id(voice_id)
+        source = await self._sample_url(parsed.model if parsed else "", url, sample)
         await self._call(
             "update_voice", {"voice_id": voice_id, "url": source}, oss=source
         )
