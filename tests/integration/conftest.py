@@ -50,6 +50,7 @@ EXPECTED_NOTICES = (
     "for cosyvoice integration not ready yet",
     "for cosyvoice: The saved configuration is invalid",
     "which is higher than the current version",  # a downgrade, refused on purpose
+    "request with invalid authentication",  # a preview asked for without a login
 )
 
 

@@ -68,6 +68,7 @@ async def test_design_a_voice_then_speak_with_it_through_tts_speak(
     loaded_entry: MockConfigEntry,
     emulator: DashScopeEmulator,
     hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
     designed = await _design(hass, loaded_entry)
     voice_id = designed["voice_id"]
@@ -84,6 +85,9 @@ async def test_design_a_voice_then_speak_with_it_through_tts_speak(
     assert response.status == HTTPStatus.OK
     assert preview.mime_type == "audio/wav"
     assert (await response.read())[:4] == b"RIFF"
+    # Only to whoever may: no login, no preview.
+    anonymous = await hass_client_no_auth()
+    assert (await anonymous.get(preview.url)).status == HTTPStatus.UNAUTHORIZED
 
     # The picker offers it, named as the user called it.
     voices = tts_entity(hass, loaded_entry).async_get_supported_voices("zh")
