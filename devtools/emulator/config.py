@@ -66,6 +66,8 @@ class FaultKind(StrEnum):
     """Abort the TCP connection without a close frame."""
     HANG = "hang"
     """Send task-started, then nothing ever again."""
+    MALFORMED = "malformed"
+    """Send a text frame that is no DashScope event, then nothing more for the task."""
     HTTP = "http"
     """Answer the next HTTP synthesis POST with an HTTP error."""
     AUDIO_URL = "audio-url"
@@ -140,6 +142,14 @@ class Fault:
     def drop(cls, *, after_audio: bool) -> Fault:
         """Abort the next task's connection before any audio or after the first frame."""
         return cls(FaultKind.DROP, after_audio=after_audio)
+
+    @classmethod
+    def malformed(cls, *, after_audio: bool) -> Fault:
+        """Garble the next task: a cut-short event instead of task-started, or after its first audio.
+
+        The connection stays open and the task never ends.
+        """
+        return cls(FaultKind.MALFORMED, after_audio=after_audio)
 
     @classmethod
     def hang(cls) -> Fault:

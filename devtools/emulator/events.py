@@ -11,6 +11,10 @@ Event = dict[str, Any]
 Word = dict[str, Any]
 
 
+GARBLED_FRAME = '{"header":{"event":"result-generated","task_id":'
+"""What ``Fault.malformed`` sends: an event cut short, as a broken proxy would pass on."""
+
+
 def _event(task_id: str, name: str, payload: dict[str, Any], **header: Any) -> Event:
     return {
         "header": {"task_id": task_id, "event": name, "attributes": {}, **header},

@@ -233,7 +233,11 @@ class Session:
             on_activity=self._rearm,
             on_finished=self._on_task_finished,
         )
-        await self._outbox.send_event(events.task_started(task_id))
+        if fault is not None and fault.kind is FaultKind.MALFORMED and run.hung:
+            record.state = "malformed"
+            await self._outbox.send_raw(events.GARBLED_FRAME)
+        else:
+            await self._outbox.send_event(events.task_started(task_id))
         _LOGGER.info(
             "connection %d: task %s started (%s, %s, %s %d Hz)%s",
             self._id,

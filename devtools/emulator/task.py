@@ -47,6 +47,11 @@ class Outbox:
         """Send one JSON event; the caller holds :attr:`lock`."""
         await self.ws.send(_dumps(event))
 
+    async def send_raw(self, text: str) -> None:
+        """Send one text frame as it is, event or not (takes the lock)."""
+        async with self.lock:
+            await self.ws.send(text)
+
     async def send_pair(self, event: events.Event, audio: bytes) -> None:
         """Send an event and the binary frame it announces, with nothing between."""
         async with self.lock:
@@ -81,7 +86,10 @@ class TaskRun:
         self.params = params
         self.finishing = False
         """finish-task was received: no more text, no text timeout."""
-        self.hung = fault is not None and fault.kind is FaultKind.HANG
+        self.hung = fault is not None and (
+            fault.kind is FaultKind.HANG
+            or (fault.kind is FaultKind.MALFORMED and not fault.after_audio)
+        )
         """An injected hang: the task never answers again."""
         self.submitted_characters = 0
         """Billed characters of all accepted text, synthesised or not."""
@@ -253,6 +261,10 @@ class TaskRun:
                 events.task_failed(self.task_id, fault.code or "", fault.message or "")
             )
             await self._outbox.ws.close(CLOSE_AFTER_FAILURE)
+            raise _TaskEndedError
+        if fault.kind is FaultKind.MALFORMED:
+            self.record.state = "malformed"
+            await self._outbox.send_raw(events.GARBLED_FRAME)
             raise _TaskEndedError
 
     async def _finish(self) -> None:

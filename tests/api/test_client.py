@@ -19,6 +19,7 @@ from custom_components.cosyvoice.api import (
     InvalidOptionError,
     InvalidRequestError,
     InvalidTextError,
+    ProtocolError,
     RateLimitedError,
     ServiceUnavailableError,
     SynthesisOptions,
@@ -298,6 +299,17 @@ async def test_drop_after_audio_is_not_retryable(
     assert received
     assert caught.value.audio_delivered
     assert not caught.value.retryable
+
+
+@pytest.mark.parametrize("after_audio", [False, True])
+async def test_a_garbled_frame_fails_the_request_and_its_connection(
+    client: CosyVoiceClient, emulator: DashScopeEmulator, after_audio: bool
+) -> None:
+    emulator.add_fault(Fault.malformed(after_audio=after_audio))
+    with pytest.raises(ProtocolError, match="malformed"):
+        await client.synthesize(TEXT, SynthesisOptions())
+    await _until(lambda: emulator.open_connections == 0)
+    assert (await client.synthesize(TEXT, SynthesisOptions())).audio
 
 
 async def test_never_finishing_task_times_out(

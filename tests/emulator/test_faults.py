@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 from websockets.exceptions import InvalidStatus
 
 from devtools.emulator import DashScopeEmulator, EmulatorConfig, Fault
+from devtools.emulator.events import GARBLED_FRAME
 from tests.conftest import TEST_API_KEY
 
 from .wire import eventually, open_ws
@@ -78,6 +80,38 @@ async def test_drop_after_first_audio(emulator: DashScopeEmulator) -> None:
     assert frames == 1
     assert getattr(closed, "rcvd", "missing") is None
     assert emulator.tasks[-1].state == "dropped"
+    assert len(emulator.tasks[-1].frames) == 1
+
+
+async def test_malformed_frame_instead_of_task_started(
+    emulator: DashScopeEmulator,
+) -> None:
+    emulator.add_fault(Fault.malformed(after_audio=False))
+    async with open_ws(emulator.ws_url) as wire:
+        await wire.run_task()
+        await wire.continue_task("你好。")
+        await wire.finish_task()
+        garbled = await wire.ws.recv()
+        assert garbled == GARBLED_FRAME
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(garbled)
+        assert await wire.quiet(0.3)  # nothing more: the task never ends
+        assert emulator.tasks[-1].state == "malformed"
+        assert emulator.tasks[-1].frames == []
+
+
+async def test_malformed_frame_after_first_audio(emulator: DashScopeEmulator) -> None:
+    emulator.add_fault(Fault.malformed(after_audio=True))
+    async with open_ws(emulator.ws_url) as wire:
+        await wire.start()
+        await wire.continue_task("你好。再见。")
+        await wire.finish_task()
+        received: list[str | bytes] = []
+        while (message := await wire.ws.recv()) != GARBLED_FRAME:
+            received.append(message)
+        assert sum(isinstance(m, bytes) for m in received) == 1
+        assert await wire.quiet(0.3)
+    assert emulator.tasks[-1].state == "malformed"
     assert len(emulator.tasks[-1].frames) == 1
 
 
