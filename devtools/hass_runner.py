@@ -208,6 +208,13 @@ class HassApi:
         self._token: str | None = None
 
     @property
+    def access_token(self) -> str:
+        """The logged-in user's access token (for the WebSocket API)."""
+        if self._token is None:
+            raise RuntimeError("not logged in")
+        return self._token
+
+    @property
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"} if self._token else {}
 
@@ -334,6 +341,31 @@ class HassApi:
             result = await self._json("POST", f"{base}/{result['flow_id']}", json=data)
         return result
 
+    async def set_options(self, entry_id: str, options: dict[str, Any]) -> Any:
+        """Run an entry's options flow (one form) as the UI does; its result."""
+        base = "/api/config/config_entries/options/flow"
+        form = await self._json("POST", base, json={"handler": entry_id})
+        return await self._json("POST", f"{base}/{form['flow_id']}", json=options)
+
+    async def reload(self, entry_id: str) -> None:
+        """Reload an entry, as its menu does."""
+        await self._json("POST", f"/api/config/config_entries/entry/{entry_id}/reload")
+
+    async def continue_flow(self, flow_id: str, data: dict[str, Any]) -> Any:
+        """Submit a config flow's current form."""
+        return await self._json(
+            "POST", f"/api/config/config_entries/flow/{flow_id}", json=data
+        )
+
+    async def diagnostics(self, entry_id: str) -> str:
+        """An entry's diagnostics, as the download button gets them (raw text)."""
+        async with self._session.get(
+            f"{self.url}/api/diagnostics/config_entry/{entry_id}",
+            headers=self._headers,
+        ) as response:
+            response.raise_for_status()
+            return await response.text()
+
     async def version(self) -> str:
         """The Home Assistant version answering."""
         config: dict[str, Any] = await self._json("GET", "/api/config")
@@ -348,6 +380,17 @@ class HassApi:
         """One entity's state."""
         state: dict[str, Any] = await self._json("GET", f"/api/states/{entity_id}")
         return state
+
+    async def state_or_none(self, entity_id: str) -> dict[str, Any] | None:
+        """One entity's state; None if Home Assistant has no such entity."""
+        async with self._session.get(
+            f"{self.url}/api/states/{entity_id}", headers=self._headers
+        ) as response:
+            if response.status == 404:
+                return None
+            response.raise_for_status()
+            state: dict[str, Any] = await response.json()
+            return state
 
     async def call(
         self,

@@ -17,15 +17,16 @@ def to_ha_error(error: CosyVoiceError) -> HomeAssistantError:
     """A translated Home Assistant error for a failed request.
 
     Problems with what the caller asked for (an option, the text) are
-    :class:`ServiceValidationError`, so they are not reported as bugs. The client's
-    messages never hold the API key, so they are safe to show.
+    :class:`ServiceValidationError`, so they are not reported as bugs. No message is
+    given: Home Assistant makes it from the translation, so its own log lines (e.g. a
+    failed TTS message) and the REST API say it as the frontend does. The client's
+    message is the detail; it never holds the API key, so it is safe to show.
     """
     placeholders = {"detail": str(error)}
     if isinstance(error, InvalidOptionError):
         placeholders["option"] = error.option
     kind = ServiceValidationError if error.caller_error else HomeAssistantError
     return kind(
-        str(error),
         translation_domain=DOMAIN,
         translation_key=error.kind,
         translation_placeholders=placeholders,

@@ -178,8 +178,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
                     header = b""
         except CosyVoiceError as err:
             err = await self._explained(err, request.options)
-            # Home Assistant ends the player's stream here; say why, once.
-            _LOGGER.error("Speech from %s stopped: %s", self.entity_id, err)
+            # Home Assistant logs the failed message with this error's text.
             raise self._failed(err) from err
         self._succeeded()
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-TaskState = Literal["running", "finished", "failed", "dropped", "cancelled"]
+TaskState = Literal[
+    "running", "finished", "failed", "dropped", "cancelled", "malformed"
+]
 Api = Literal["websocket", "http"]
 
 

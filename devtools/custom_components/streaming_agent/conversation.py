@@ -1,0 +1,65 @@
+"""The agent: answers with the text it was asked to say, a few characters at a time.
+
+The request is ``say: <answer>``; anything else is answered with a fixed sentence.
+Each delta comes after ``DELAY`` seconds, like tokens from a language model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from homeassistant.components import conversation
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import MATCH_ALL
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import intent
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+DELAY = 0.03
+CHARS_PER_DELTA = 3
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddEntitiesCallback
+) -> None:
+    """Add the one agent entity."""
+    async_add_entities([StreamingAgent(entry)])
+
+
+class StreamingAgent(conversation.ConversationEntity):
+    """Writes its answer into the chat log as a stream."""
+
+    _attr_name = "Streaming agent"
+    _attr_supports_streaming = True
+
+    def __init__(self, entry: ConfigEntry) -> None:
+        """One agent per entry."""
+        self._attr_unique_id = entry.entry_id
+
+    @property
+    def supported_languages(self) -> list[str] | Literal["*"]:
+        """Any language: it only repeats what it was given."""
+        return MATCH_ALL
+
+    async def _async_handle_message(
+        self, user_input: conversation.ConversationInput, chat_log: Any
+    ) -> conversation.ConversationResult:
+        answer = user_input.text.removeprefix("say:").strip() or "好的。"
+        async for _ in chat_log.async_add_delta_content_stream(
+            self.entity_id, _deltas(answer)
+        ):
+            pass
+        response = intent.IntentResponse(language=user_input.language)
+        response.async_set_speech(answer)
+        return conversation.ConversationResult(
+            response=response, conversation_id=chat_log.conversation_id
+        )
+
+
+async def _deltas(answer: str) -> AsyncIterator[dict[str, str]]:
+    yield {"role": "assistant"}
+    for start in range(0, len(answer), CHARS_PER_DELTA):
+        await asyncio.sleep(DELAY)
+        yield {"content": answer[start : start + CHARS_PER_DELTA]}

@@ -1,0 +1,132 @@
+"""What is watched while the home runs: memory, sockets, and Home Assistant's log.
+
+Memory and sockets are read from ``/proc`` of the ``hass`` process (Linux only): its
+resident set, and its TCP sockets connected to the emulator's WebSocket port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+_LISTEN = "0A"
+_TIME_WAIT = "06"
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def open_sockets(pid: int, port: int) -> int:
+    """TCP sockets of process ``pid`` connected to ``port`` on this host."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            link = str(fd.readlink())
+        except FileNotFoundError:
+            continue  # closed meanwhile
+        if link.startswith("socket:["):
+            inodes.add(int(link[8:-1]))
+    count = 0
+    for table in ("tcp", "tcp6"):
+        path = Path(f"/proc/{pid}/net/{table}")
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+            if (
+                remote_port == port
+                and fields[3] not in (_LISTEN, _TIME_WAIT)
+                and int(fields[9]) in inodes
+            ):
+                count += 1
+    return count
+
+
+@dataclass
+class Sample:
+    """One look at the ``hass`` process."""
+
+    at: float
+    """Seconds since the calls started."""
+    rss_mb: float
+    sockets: int
+    bound: int
+    """Connections the account may hold then: pool size plus kept ready."""
+    calls: int
+    """Calls made by then."""
+
+
+class Watcher:
+    """Samples memory every few seconds and sockets every half second."""
+
+    def __init__(
+        self,
+        pid: int,
+        port: Callable[[], int],
+        bound: Callable[[], int],
+        calls: Callable[[], int],
+    ) -> None:
+        """Watch process ``pid``; the callables give the live port, bound and count."""
+        self._pid = pid
+        self._port = port
+        self._bound = bound
+        self._calls = calls
+        self.started = time.monotonic()
+        self.samples: list[Sample] = []
+
+    def sample(self) -> Sample:
+        """Look once, and keep it."""
+        sample = Sample(
+            at=time.monotonic() - self.started,
+            rss_mb=rss_mb(self._pid),
+            sockets=open_sockets(self._pid, self._port()),
+            bound=self._bound(),
+            calls=self._calls(),
+        )
+        self.samples.append(sample)
+        return sample
+
+    async def run(self, interval: float = 0.5) -> None:
+        """Sample until cancelled."""
+        while True:
+            self.sample()
+            await asyncio.sleep(interval)
+
+
+_LINE = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) (DEBUG|INFO|WARNING|ERROR|CRITICAL) "
+    r"\(([^)]*)\) \[([^\]]+)\] (.*)$"
+)
+
+
+@dataclass
+class LogLine:
+    """One record of ``home-assistant.log`` (its traceback lines included)."""
+
+    when: float
+    """Seconds since the epoch, local time as Home Assistant wrote it."""
+    level: str
+    logger: str
+    message: str
+
+
+def read_log(path: Path) -> list[LogLine]:
+    """Every record of a Home Assistant log file."""
+    lines: list[LogLine] = []
+    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if match := _LINE.match(raw):
+            stamp, level, _thread, logger, message = match.groups()
+            when = time.mktime(time.strptime(stamp[:19], "%Y-%m-%d %H:%M:%S"))
+            when += float("0" + stamp[19:])
+            lines.append(LogLine(when, level, logger, message))
+        elif lines:
+            lines[-1].message += "\n" + raw
+    return lines
