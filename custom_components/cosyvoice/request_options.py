@@ -82,7 +82,9 @@ def resolve(options: Mapping[str, Any], defaults: Mapping[str, Any]) -> Resolved
     Raises :class:`InvalidOptionError` naming the bad option.
     """
     preferred = str(options.get(ATTR_PREFERRED_FORMAT) or "").lower()
-    fmt = NATIVE_FORMATS.get(preferred) or _format(options.get(CONF_FORMAT))
+    # Checked even when the preferred format wins: a wrong one is an error, not ignored.
+    configured = _format(options.get(CONF_FORMAT))
+    fmt = NATIVE_FORMATS.get(preferred) or configured
     sample_rate = _integer(CONF_SAMPLE_RATE, options.get(CONF_SAMPLE_RATE))
     if fmt == "opus" and sample_rate not in OPUS_SAMPLE_RATES:
         sample_rate = _opus_rate(sample_rate)

@@ -370,6 +370,8 @@ async def test_ssml_is_sent_as_ssml(
         ("你好", {"voice": "no-such-voice"}, "invalid_option"),
         ("你好", {"voice": "longxiaochun_v2"}, "invalid_option"),
         ("你好", {"format": "pcm", "preferred_format": "flac"}, "invalid_option"),
+        # Refused even when the player's preferred format would be made instead.
+        ("你好", {"format": "aiff", "preferred_format": "mp3"}, "invalid_option"),
         ("你好", {"volume": "loud"}, "invalid_option"),
         ("你好", {"volume": 50.5}, "invalid_option"),
         ("你好", {"volume": float("nan")}, "invalid_option"),
