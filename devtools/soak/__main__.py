@@ -61,8 +61,9 @@ async def soak(minutes: float, seed: int, config_dir: Path) -> dict[str, Any]:
             port=lambda: home.ws_port,
             bound=schedule.bound,
             calls=lambda: len(caller.calls),
+            tts_audio=lambda: _tts_audio(home),
         )
-        watcher.sample()
+        await watcher.sample_memory()
         stop = asyncio.Event()
         workers = [
             asyncio.create_task(_speaker(caller, schedule, stop, index, seed))
@@ -78,7 +79,7 @@ async def soak(minutes: float, seed: int, config_dir: Path) -> dict[str, Any]:
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watching
-        watcher.sample()
+        await watcher.sample_memory()
         diagnostics = await home.api.diagnostics(home.entry_id)
         after_unload = await _unload(home)
     log = read_log(config_dir / "home-assistant.log")
@@ -162,6 +163,11 @@ async def _clock_marker(home: Home) -> float:
     return (before + time.time()) / 2
 
 
+async def _tts_audio(home: Home) -> int:
+    answer = await home.socket.call("soak_probe", "tts_audio", {}, return_response=True)
+    return int(answer["audio_bytes"])
+
+
 async def _unload(home: Home) -> dict[str, Any]:
     """Unload the entry as disabling it does; what it left behind."""
     await home.socket.command(
@@ -173,7 +179,7 @@ async def _unload(home: Home) -> dict[str, Any]:
             break
         await asyncio.sleep(0.5)
         sockets = open_sockets(home.hass.process.pid, home.ws_port)
-    probe = await home.socket.call("task_probe", "tasks", {}, return_response=True)
+    probe = await home.socket.call("soak_probe", "tasks", {}, return_response=True)
     return {
         "tasks_left_after_unload": len(probe["tasks"]),
         "tasks_left": probe["tasks"],
@@ -193,7 +199,7 @@ def _verdict(result: dict[str, Any]) -> bool:
     return bool(
         not result["unaccounted"]
         and result["hangs"] == 0
-        and result["rss_slope_mb_per_1000_calls"] < MAX_RSS_SLOPE
+        and result["rss_less_ha_tts_audio_slope_mb_per_1000_calls"] < MAX_RSS_SLOPE
         and result["tasks_left_after_unload"] == 0
         and result["sockets_left_after_unload"] == 0
         and result["socket_samples_over_bound"] == 0

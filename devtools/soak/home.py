@@ -42,7 +42,7 @@ PROFILES = (
     ProfileSpec("Stories", "cosyvoice-v2", "longxiaochun_v2", ("loongandy_v2",)),
 )
 _COMPONENTS = ROOT / "devtools" / "custom_components"
-_EXTRA_YAML = "task_probe:\nmedia_player:\n" + "".join(
+_EXTRA_YAML = "soak_probe:\nmedia_player:\n" + "".join(
     f"  - platform: local_player\n    name: {name}\n" for name in PLAYERS
 )
 
@@ -107,7 +107,7 @@ async def running_home(config_dir: Path | None = None) -> AsyncIterator[Home]:
             custom_components=[
                 _COMPONENTS / "local_player",
                 _COMPONENTS / "streaming_agent",
-                _COMPONENTS / "task_probe",
+                _COMPONENTS / "soak_probe",
             ],
         )
         hass = await Hass.start(config_dir, port)

@@ -81,10 +81,15 @@ def _ms(values: list[float]) -> dict[str, Any]:
     }
 
 
-def _slope(samples: list[Sample]) -> float:
-    """MB per 1,000 calls, least squares."""
+def _slope(samples: list[Sample], *, less_tts_audio: bool = False) -> float:
+    """MB per 1,000 calls, least squares; optionally less the audio HA holds."""
+    if less_tts_audio:
+        samples = [s for s in samples if s.tts_audio_mb is not None]
     xs = [s.calls for s in samples]
-    ys = [s.rss_mb for s in samples]
+    ys = [
+        s.rss_mb - (s.tts_audio_mb or 0.0) if less_tts_audio else s.rss_mb
+        for s in samples
+    ]
     if len(set(xs)) < 2:
         return 0.0
     return statistics.linear_regression(xs, ys).slope * 1000
@@ -112,6 +117,7 @@ def figures(
     bad = [c for c in calls if c.kind == "bad"]
     warm = [s for s in samples if s.calls >= WARM_UP * len(calls)]
     over = [s for s in samples if s.sockets > s.bound]
+    held = [s.tts_audio_mb for s in samples if s.tts_audio_mb is not None]
     ours = [line for line in log if line.logger.startswith(OUR_LOGGER)]
     return {
         "calls": len(calls),
@@ -133,6 +139,10 @@ def figures(
         "rss_mb_end": round(samples[-1].rss_mb, 1),
         "rss_mb_max": round(max(s.rss_mb for s in samples), 1),
         "rss_slope_mb_per_1000_calls": round(_slope(warm), 3),
+        "ha_tts_audio_mb_end": round(held[-1], 1) if held else None,
+        "rss_less_ha_tts_audio_slope_mb_per_1000_calls": round(
+            _slope(warm, less_tts_audio=True), 3
+        ),
         "rss_slope_from_call": round(WARM_UP * len(calls)),
         "max_open_sockets": max(s.sockets for s in samples),
         "socket_bound": max(s.bound for s in samples),

@@ -7,9 +7,10 @@ resident set, and its TCP sockets connected to the emulator's WebSocket port.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,8 @@ class Sample:
     """Connections the account may hold then: pool size plus kept ready."""
     calls: int
     """Calls made by then."""
+    tts_audio_mb: float | None = None
+    """Audio Home Assistant's TTS manager held then (every 20th sample)."""
 
 
 class Watcher:
@@ -73,8 +76,13 @@ class Watcher:
         port: Callable[[], int],
         bound: Callable[[], int],
         calls: Callable[[], int],
+        tts_audio: Callable[[], Awaitable[int]],
     ) -> None:
-        """Watch process ``pid``; the callables give the live port, bound and count."""
+        """Watch process ``pid``; the callables give the live port, bound and count.
+
+        ``tts_audio`` asks Home Assistant how many bytes of audio it holds.
+        """
+        self._tts_audio = tts_audio
         self._pid = pid
         self._port = port
         self._bound = bound
@@ -94,10 +102,20 @@ class Watcher:
         self.samples.append(sample)
         return sample
 
-    async def run(self, interval: float = 0.5) -> None:
-        """Sample until cancelled."""
-        while True:
-            self.sample()
+    async def sample_memory(self) -> Sample:
+        """Look once, asking Home Assistant what audio it holds too."""
+        held = await self._tts_audio()
+        sample = self.sample()
+        sample.tts_audio_mb = held / 2**20
+        return sample
+
+    async def run(self, interval: float = 0.5, memory_every: int = 20) -> None:
+        """Sample until cancelled; memory with Home Assistant's audio now and then."""
+        for count in itertools.count():
+            if count % memory_every == 0:
+                await self.sample_memory()
+            else:
+                self.sample()
             await asyncio.sleep(interval)
 
 

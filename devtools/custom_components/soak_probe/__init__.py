@@ -1,9 +1,12 @@
-"""An action that lists the asyncio tasks running an integration's code.
+"""Actions that look inside Home Assistant for the soak test (``scripts/soak``).
 
-For the soak test (``scripts/soak``): after the CosyVoice entry is unloaded, none of
-its tasks may be left. ``task_probe.tasks`` with ``path`` (default
-``custom_components/cosyvoice/``) answers with every task whose coroutine or any
-frame of its stack comes from a file under that path.
+- ``soak_probe.tasks`` (``path``, default ``custom_components/cosyvoice/``): every
+  asyncio task running code from a file under that path, in its coroutine or any one
+  it awaits. After the CosyVoice entry is unloaded, there must be none.
+- ``soak_probe.tts_audio``: the audio Home Assistant's TTS manager holds in memory, in
+  its memory cache and in the streams it keeps by token. Home Assistant 2025.4 keeps
+  every stream (and so its audio) for good; later releases drop them with the cache.
+  The soak subtracts this from the process's memory growth to see its own.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from types import CodeType
 from typing import Any
 
 import voluptuous as vol
+from homeassistant.components.tts.const import DATA_TTS_MANAGER
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -23,7 +27,7 @@ from homeassistant.core import (
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.json import JsonValueType
 
-DOMAIN = "task_probe"
+DOMAIN = "soak_probe"
 DEFAULT_PATH = "custom_components/cosyvoice/"
 
 
@@ -39,12 +43,33 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         ]
         return {"tasks": found, "all_tasks": len(asyncio.all_tasks())}
 
+    async def tts_audio(call: ServiceCall) -> ServiceResponse:
+        manager = hass.data[DATA_TTS_MANAGER]
+        caches = {id(cache): cache for cache in manager.mem_cache.values()}
+        for stream in manager.token_to_stream.values():
+            future = vars(stream).get("_result_cache")  # set once a message is given
+            if future is not None and future.done() and not future.exception():
+                cache = future.result()
+                caches[id(cache)] = cache
+        held = sum(
+            len(getattr(cache, "_result_data", None) or b"")
+            for cache in caches.values()
+        )
+        return {
+            "streams": len(manager.token_to_stream),
+            "memory_cache": len(manager.mem_cache),
+            "audio_bytes": held,
+        }
+
     hass.services.async_register(
         DOMAIN,
         "tasks",
         tasks,
         schema=vol.Schema({vol.Optional("path", default=DEFAULT_PATH): str}),
         supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN, "tts_audio", tts_audio, supports_response=SupportsResponse.ONLY
     )
     return True
 
