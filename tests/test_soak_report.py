@@ -54,7 +54,8 @@ def test_log_lines_give_failed_calls_their_reason(
     log.write_text(
         f"{stamp}.100 ERROR (MainThread) [homeassistant.components.tts] Error getting"
         " audio for 〔1〕前门打开了。: Could not connect to DashScope: refused\n"
-        f"{stamp}.200 ERROR (MainThread) [homeassistant.components.tts] Error getting"
+        # Home Assistant 2026.x writes the time's UTC offset too.
+        f"{stamp}.200+00:00 ERROR (MainThread) [homeassistant.components.tts] Error getting"
         " audio for <speak>〔2〕Dinner is…: The connection to DashScope broke during"
         " synthesis: lost\n"
         f"{stamp}.300 ERROR (MainThread) [homeassistant.components.tts] Error getting"

@@ -120,7 +120,9 @@ class Watcher:
 
 
 _LINE = re.compile(
-    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) (DEBUG|INFO|WARNING|ERROR|CRITICAL) "
+    # From 2026.x the time carries its UTC offset ("…:16.787+00:00").
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)(?:[+-]\d\d:\d\d)? "
+    r"(DEBUG|INFO|WARNING|ERROR|CRITICAL) "
     r"\(([^)]*)\) \[([^\]]+)\] (.*)$"
 )
 
