@@ -21,6 +21,8 @@ from typing import Any
 
 import aiohttp
 
+from devtools.hass_socket import CommandError, HassSocket
+
 ROOT = Path(__file__).resolve().parents[1]
 INTEGRATION = ROOT / "custom_components" / "cosyvoice"
 START_TIMEOUT = 180.0
@@ -237,6 +239,7 @@ class HassApi:
         steps = await self._json("GET", "/api/onboarding")
         if any(step["step"] == "user" and step["done"] for step in steps):
             await self.login(username, password)
+            await self.confirm_http_settings()
             return False
         created = await self._json(
             "POST",
@@ -258,7 +261,23 @@ class HassApi:
                 "redirect_uri": f"{self.url}/?auth_callback=1",
             },
         )
+        await self.confirm_http_settings()
         return True
+
+    async def confirm_http_settings(self) -> None:
+        """Keep the ``http:`` settings of :func:`write_config`, as a user confirms them.
+
+        From 2026.11 Home Assistant moves ``http:`` YAML into its storage as a trial
+        that it reverts, restarting itself, unless confirmed within 5 minutes. Older
+        releases have no such command; nothing to do there.
+        """
+        async with HassSocket(self._session, self.url, self.access_token) as socket:
+            try:
+                config = await socket.command("http/config")
+            except CommandError:
+                return
+            if config.get("pending") and config.get("active_config_type") == "pending":
+                await socket.command("http/config/promote")
 
     async def login(self, username: str, password: str) -> None:
         """The login form's flow: username and password for an access token."""
