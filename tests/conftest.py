@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from hypothesis import settings
 
 from devtools.emulator import DashScopeEmulator, EmulatorConfig
 
 TEST_API_KEY = "sk-test-0123456789abcdef"
+
+# Property-based tests: bounded and reproducible by default, so the suite stays fast and
+# a failure in CI fails the same way here (no deadline: CI machines are slow). Set
+# HYPOTHESIS_PROFILE=fuzz to search 25 times longer, with fresh random examples.
+settings.register_profile(
+    "ci", max_examples=200, deadline=None, derandomize=True, database=None
+)
+settings.register_profile(
+    "fuzz", max_examples=5_000, deadline=None, database=None, print_blob=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 class _Recorder(logging.Handler):

@@ -134,7 +134,7 @@ def _number(name: str, value: object) -> float:
         raise InvalidOptionError(name, f"{name} must be a number, not {value!r}")
     try:
         return float(cast("str", value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # Overflow: a whole number > 1e308
         raise InvalidOptionError(
             name, f"{name} must be a number, not {value!r}"
         ) from None

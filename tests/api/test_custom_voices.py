@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from custom_components.cosyvoice.api import (
     REGION_CN,
@@ -16,6 +20,7 @@ from custom_components.cosyvoice.api.custom_voices import (
     check_can_make,
     check_voice_name,
 )
+from tests.strategies import json_values
 
 
 @pytest.mark.parametrize(
@@ -98,3 +103,31 @@ def test_a_listed_voice_reads_its_model_from_its_id() -> None:
     assert voice.designed
     assert voice.ready
     assert voice.as_dict()["kind"] == "designed"
+
+
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "voice_id": st.sampled_from(["cosyvoice-v3-plus-myvoice-0a1b", ""])
+            | json_values,
+            "status": json_values,
+            "target_model": json_values,
+            "gmt_create": json_values,
+            "gmt_modified": json_values,
+        },
+    )
+    | st.dictionaries(st.text(max_size=8), json_values, max_size=3),
+    st.none() | st.text(max_size=20),
+)
+def test_any_voice_record_is_read_into_text_fields(
+    record: dict[str, Any], model: str | None
+) -> None:
+    """A voice record of any JSON gives a voice whose fields are all text (or None)."""
+    voice = CustomVoice.from_service(record, model=model)
+    assert isinstance(voice.voice_id, str)
+    assert isinstance(voice.status, str)
+    assert isinstance(voice.name, str)
+    assert isinstance(voice.designed, bool)
+    for text in (voice.model, voice.created, voice.modified):
+        assert text is None or isinstance(text, str)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from custom_components.cosyvoice.api import (
     REGION_INTL,
@@ -15,6 +19,7 @@ from custom_components.cosyvoice.api import (
     InvalidOptionError,
     InvalidRequestError,
     InvalidVoiceSampleError,
+    ProtocolError,
     RateLimitedError,
     ServiceUnavailableError,
     SynthesisOptions,
@@ -23,8 +28,10 @@ from custom_components.cosyvoice.api import (
     VoiceNotReadyError,
     VoiceRefusedError,
 )
+from custom_components.cosyvoice.api.enrollment import _preview
 from devtools.emulator import DashScopeEmulator, Fault
 from tests.conftest import TEST_API_KEY
+from tests.strategies import json_values
 from tests.voice_samples import mp3_sample, wav_sample
 
 MODEL = "cosyvoice-v3.5-plus"
@@ -306,3 +313,35 @@ async def test_no_key_in_any_message(
     with pytest.raises(AuthenticationError) as raised:
         await _enrollment(session, emulator, key).list_voices()
     assert key not in str(raised.value)
+
+
+_previews = st.fixed_dictionaries(
+    {},
+    optional={
+        "data": st.binary(max_size=32).map(lambda b: base64.b64encode(b).decode())
+        | json_values,
+        "sample_rate": st.sampled_from([24000, "24000"]) | json_values,
+        "response_format": st.just("wav") | json_values,
+    },
+)
+
+
+@given(
+    st.fixed_dictionaries({}, optional={"preview_audio": _previews | json_values})
+    | st.dictionaries(st.text(max_size=8), json_values, max_size=3)
+)
+@example({"preview_audio": "abc"})  # found by fuzzing: AttributeError
+@example({"preview_audio": {"data": 5}})  # found by fuzzing: TypeError
+@example({"preview_audio": {"sample_rate": "fast"}})  # found by fuzzing: ValueError
+@example({"preview_audio": {"sample_rate": float("inf")}})  # OverflowError
+def test_any_design_answer_gives_a_preview_or_a_protocol_error(
+    output: dict[str, Any],
+) -> None:
+    """A design answer's preview is audio, a format and a whole rate, or a ProtocolError."""
+    try:
+        audio, audio_format, rate = _preview(output, "wav", 24000)
+    except ProtocolError:
+        return
+    assert isinstance(audio, bytes)
+    assert isinstance(audio_format, str)
+    assert type(rate) is int

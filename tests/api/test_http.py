@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import SimpleNamespace
+from typing import Any, cast
 
 import aiohttp
 import pytest
 from aiohttp import web
+from hypothesis import example, given
+from hypothesis import strategies as st
 from multidict import CIMultiDict
 
 from custom_components.cosyvoice.api import (
@@ -32,10 +36,20 @@ from custom_components.cosyvoice.api import (
     billed_length,
 )
 from custom_components.cosyvoice.api.audio import FORMATS, AudioFormat
-from custom_components.cosyvoice.api.http import HttpSynthesizer, request_body
+from custom_components.cosyvoice.api.http import (
+    HttpResponse,
+    HttpSynthesizer,
+    _audio,
+    _audio_chunk,
+    _note_usage,
+    _sse_events,
+    request_body,
+)
+from custom_components.cosyvoice.api.rest import error_from_body, json_object
 from custom_components.cosyvoice.api.router import RouteChoice, RoutingSettings
 from devtools.emulator import DashScopeEmulator, Fault
 from tests.conftest import TEST_API_KEY
+from tests.strategies import json_values
 
 TEXT = "你好，欢迎回家。Welcome home."
 QUICK_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)
@@ -442,3 +456,91 @@ def test_request_body_carries_every_option() -> None:
         "seed": 3,
         "enable_markdown_filter": True,
     }
+
+
+# --- Property-based: any answer the HTTP API could give ---------------------------------
+
+
+def _maybe(good: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A field as the API has it, or of any other type."""
+    return good | json_values
+
+
+_answers = st.fixed_dictionaries(
+    {},
+    optional={
+        "output": _maybe(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "audio": _maybe(
+                        st.fixed_dictionaries(
+                            {},
+                            optional={
+                                "data": _maybe(st.binary().map(base64.b64encode)).map(
+                                    lambda v: v.decode() if isinstance(v, bytes) else v
+                                ),
+                                "url": _maybe(st.just("https://oss.example/a.mp3")),
+                            },
+                        )
+                    )
+                },
+            )
+        ),
+        "usage": _maybe(
+            st.fixed_dictionaries({"characters": _maybe(st.integers(0, 99))})
+        ),
+        "request_id": _maybe(st.uuids().map(str)),
+        "code": _maybe(st.sampled_from(["Throttling", "InvalidParameter", ""])),
+        "message": _maybe(st.text(max_size=10)),
+    },
+)
+
+
+@given(_answers | st.dictionaries(st.text(max_size=8), json_values, max_size=4))
+@example({"output": []})  # found by fuzzing: AttributeError
+@example({"output": {"audio": {"data": 5}}})  # found by fuzzing: TypeError
+@example({"request_id": ["x"], "code": "Throttling"})  # found: a list as request id
+@example({"usage": {"characters": False}})  # found by fuzzing: False as a count
+def test_any_answer_gives_audio_usage_and_errors_typed(payload: dict[str, Any]) -> None:
+    """Audio, usage and errors read from any JSON object are well typed or a ProtocolError."""
+    assert isinstance(_audio(payload), dict)
+    with contextlib.suppress(ProtocolError):
+        assert isinstance(_audio_chunk(payload), bytes)
+    response = HttpResponse()
+    _note_usage(payload, response)
+    assert response.characters is None or type(response.characters) is int
+    assert response.request_id is None or isinstance(response.request_id, str)
+    error = error_from_body(payload, 400)
+    assert isinstance(error, CosyVoiceError)
+    assert error.request_id is None or isinstance(error.request_id, str)
+
+
+@given(st.binary() | st.text() | json_values.map(json.dumps))
+@example(b"[" * 100_000)  # found by fuzzing: RecursionError
+@example(b"\xff\xfe")
+def test_any_body_is_a_json_object_or_a_protocol_error(raw: bytes | str) -> None:
+    """An answer's body parses to a JSON object or raises ProtocolError."""
+    try:
+        value = json_object(raw)
+    except ProtocolError:
+        return
+    assert isinstance(value, dict)
+
+
+class _Lines:
+    def __init__(self, lines: list[bytes]) -> None:
+        self._lines = lines
+
+    async def readline(self) -> bytes:
+        return self._lines.pop(0) if self._lines else b""
+
+
+async def test_an_event_that_is_not_utf8_is_a_protocol_error() -> None:
+    # Found by reading: a server-sent event line not in UTF-8 raised UnicodeDecodeError.
+    resp = cast(
+        "aiohttp.ClientResponse", SimpleNamespace(content=_Lines([b"data: \xff\n"]))
+    )
+    with pytest.raises(ProtocolError, match="UTF-8"):
+        async for _ in _sse_events(resp, 1.0):
+            pass

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import fields
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from custom_components.cosyvoice.api import InvalidOptionError, SynthesisOptions
-from custom_components.cosyvoice.api.options import default_voice
+from custom_components.cosyvoice.api.audio import FORMATS, SAMPLE_RATES
+from custom_components.cosyvoice.api.models import MODELS
+from custom_components.cosyvoice.api.options import default_voice, voice_for_model
+from custom_components.cosyvoice.api.voices import VOICES
+from tests.strategies import JSON_SCALARS, json_values
 
 
 def test_defaults_are_valid() -> None:
@@ -141,3 +149,88 @@ def test_default_voice() -> None:
     assert default_voice("cosyvoice-v3-flash") == "longanyang"
     assert default_voice("cosyvoice-v3.5-plus") is None
     assert default_voice("nope") is None
+
+
+# --- Property-based: options of any value and type --------------------------------------
+
+_FIELDS = {field.name for field in fields(SynthesisOptions)}
+# A good value of each field, so a few wrong ones are checked among right ones.
+_GOOD: dict[str, st.SearchStrategy[Any]] = {
+    "model": st.sampled_from(sorted(MODELS)),
+    "voice": st.sampled_from([*sorted(VOICES)[:20], "longanyang", "longxiaochun_v2"]),
+    "format": st.sampled_from(FORMATS),
+    "sample_rate": st.sampled_from(SAMPLE_RATES),
+    "volume": st.integers(0, 100),
+    "rate": st.floats(0.5, 2.0),
+    "pitch": st.floats(0.5, 2.0),
+    "bit_rate": st.none() | st.integers(6, 510),
+    "language_hints": st.lists(st.sampled_from(["zh", "en", "ja"]), max_size=2).map(
+        tuple
+    ),
+    "instruction": st.none() | st.text(max_size=20),
+    "seed": st.none() | st.integers(0, 65535),
+    "enable_ssml": st.booleans(),
+    "extra": st.dictionaries(st.text(max_size=8), JSON_SCALARS, max_size=2),
+}
+_ANYTHING = (
+    JSON_SCALARS
+    | st.integers(-(10**400), 10**400)
+    | st.lists(JSON_SCALARS, max_size=2)
+    | st.tuples(JSON_SCALARS)
+    | st.dictionaries(JSON_SCALARS, JSON_SCALARS, max_size=2)
+    | st.binary(max_size=4)
+    | st.just(object())
+)
+_options = st.fixed_dictionaries(
+    {}, optional={name: value | _ANYTHING for name, value in _GOOD.items()}
+)
+
+
+@given(_options)
+@example({"model": []})  # found by fuzzing: TypeError (unhashable)
+@example({"volume": 10**400})  # found by fuzzing: OverflowError
+@example({"instruction": 5})  # found by fuzzing: TypeError
+@example({"voice": 5})  # found by fuzzing: AttributeError
+@example({"language_hints": 5})  # found by fuzzing: accepted, then sent as it was
+def test_options_of_any_value_are_valid_or_refused(kwargs: dict[str, Any]) -> None:
+    """Options are built only of well-typed values; anything else is refused by name."""
+    try:
+        options = SynthesisOptions(**kwargs)
+    except InvalidOptionError as err:
+        refused: str | None = err.option
+    else:
+        refused = None
+    if refused is not None:
+        assert refused in _FIELDS
+        return
+    assert options.model in MODELS
+    assert isinstance(options.voice, str)
+    assert options.voice
+    assert options.format in FORMATS
+    assert type(options.sample_rate) is int
+    assert options.sample_rate in SAMPLE_RATES
+    assert type(options.volume) is int
+    for number in (options.rate, options.pitch):
+        assert type(number) in (int, float)
+        assert math.isfinite(number)
+    assert options.bit_rate is None or type(options.bit_rate) is int
+    assert options.seed is None or type(options.seed) is int
+    assert isinstance(options.language_hints, tuple)
+    assert all(isinstance(hint, str) for hint in options.language_hints)
+    assert options.instruction is None or isinstance(options.instruction, str)
+    assert type(options.enable_ssml) is bool
+    assert isinstance(options.extra, dict)
+    assert all(isinstance(key, str) for key in options.extra)
+
+
+@given(
+    _GOOD["model"] | json_values, _GOOD["voice"] | st.text(max_size=30) | json_values
+)
+@example([], "longanyang")  # found by fuzzing: TypeError (unhashable)
+def test_voice_for_model_gives_a_voice_the_model_speaks(model: Any, voice: Any) -> None:
+    """voice_for_model never raises; a voice it picks instead is one the model speaks."""
+    chosen = voice_for_model(model, voice)
+    if chosen is not voice:  # an unknown model is left for SynthesisOptions to refuse
+        assert chosen == default_voice(model)
+        if chosen is not None:
+            SynthesisOptions(model=model, voice=chosen)

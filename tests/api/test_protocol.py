@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from custom_components.cosyvoice.api import ProtocolError, SynthesisOptions, protocol
+from custom_components.cosyvoice.api import (
+    CosyVoiceError,
+    ProtocolError,
+    SynthesisOptions,
+    protocol,
+)
+from custom_components.cosyvoice.api.errors import error_from_code
+from tests.strategies import JSON_SCALARS, json_values
 
 
 def test_run_task_carries_every_documented_field() -> None:
@@ -194,3 +204,88 @@ def test_usage_ignores_non_integers() -> None:
     )
     assert isinstance(event, protocol.TaskFinished)
     assert event.characters is None
+
+
+# --- Property-based: any frame the service could send -----------------------------------
+
+_EVENTS = ("task-started", "result-generated", "task-finished", "task-failed")
+
+
+def _maybe(good: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A field as the protocol has it, or of any other type."""
+    return good | json_values
+
+
+_header = st.fixed_dictionaries(
+    {"event": _maybe(st.sampled_from(_EVENTS)), "task_id": _maybe(st.just("t1"))},
+    optional={
+        "attributes": _maybe(
+            st.fixed_dictionaries(
+                {}, optional={"request_uuid": _maybe(st.uuids().map(str))}
+            )
+        ),
+        "error_code": _maybe(st.sampled_from(["InvalidParameter", "Arrearage", ""])),
+        "error_message": _maybe(st.text(max_size=10)),
+        "streaming": JSON_SCALARS,
+    },
+)
+_payload = st.fixed_dictionaries(
+    {},
+    optional={
+        "usage": _maybe(
+            st.fixed_dictionaries(
+                {}, optional={"characters": _maybe(st.integers(0, 10**6))}
+            )
+        ),
+        "output": json_values,
+    },
+)
+_near_events = st.fixed_dictionaries(
+    {"header": _maybe(_header)}, optional={"payload": _maybe(_payload)}
+)
+_frames = (
+    (_near_events | json_values).map(json.dumps)
+    | (_near_events | json_values).map(lambda v: json.dumps(v).encode())
+    | st.text()
+    | st.binary()
+)
+
+
+@given(_frames)
+@example('{"header":{"event":"task-finished","task_id":"t","attributes":[1]}}')
+@example('{"header":{"event":"task-failed","task_id":"t","error_code":1}}')
+@example("[" * 100_000)  # found by fuzzing: RecursionError
+def test_any_frame_is_an_event_or_a_protocol_error(raw: str | bytes) -> None:
+    """A frame parses to a well-typed event or raises ProtocolError, nothing else."""
+    try:
+        event = protocol.parse_event(raw)
+    except ProtocolError:
+        return
+    assert isinstance(event.task_id, str)
+    match event:
+        case (
+            protocol.ResultGenerated(characters=characters)
+            | protocol.TaskFinished(characters=characters)
+        ):
+            assert characters is None or type(characters) is int
+    if isinstance(event, protocol.TaskFinished):
+        assert event.request_uuid is None or isinstance(event.request_uuid, str)
+    if isinstance(event, protocol.TaskFailed):
+        for text in (event.error_code, event.error_message):
+            assert text is None or isinstance(text, str)
+        # What the task makes of it: a typed error, whatever the fields held.
+        error = error_from_code(event.error_code, event.error_message)
+        assert isinstance(error, CosyVoiceError)
+
+
+def test_deeply_nested_json_is_a_protocol_error() -> None:
+    with pytest.raises(ProtocolError, match="malformed"):
+        protocol.parse_event("[" * 100_000)
+
+
+def test_a_failure_with_fields_of_the_wrong_type_is_still_a_failure() -> None:
+    event = protocol.parse_event(
+        '{"header":{"event":"task-failed","task_id":"t","error_code":1,'
+        '"error_message":["x"]}}'
+    )
+    assert event == protocol.TaskFailed("t", None, None)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import struct
+import time
+
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from custom_components.cosyvoice.api import (
     InvalidVoiceSampleError,
     check_voice_sample,
 )
+from custom_components.cosyvoice.api.samples import MAX_SAMPLE_BYTES
 from tests.voice_samples import m4a_sample, mp3_sample, wav_sample
 
 
@@ -68,3 +74,78 @@ def test_8_bit_wav_is_refused() -> None:
     data[34] = 8  # bits per sample in the fmt chunk
     with pytest.raises(InvalidVoiceSampleError, match="16-bit PCM"):
         check_voice_sample(bytes(data))
+
+
+# --- Property-based: damaged and hostile files -------------------------------------------
+
+_VALID = (wav_sample(5.2), wav_sample(0.01), mp3_sample(6.0), m4a_sample(10.0))
+
+
+@st.composite
+def _damaged(draw: st.DrawFn) -> bytes:
+    """A valid sample after a few cuts, flipped bytes, copied headers and wild sizes."""
+    data = bytearray(draw(st.sampled_from(_VALID)))
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(data)))
+        match draw(st.sampled_from(["cut", "flip", "copy", "size"])):
+            case "cut":
+                del data[at:]
+            case "flip":
+                data[at : at + 1] = draw(st.binary(min_size=1, max_size=1))
+            case "copy":  # a header (RIFF, fmt, ID3, ftyp, moov...) once more
+                data[at:at] = data[: draw(st.integers(4, 64))]
+            case "size":  # a chunk or box size field, or anything 4 bytes long
+                size = draw(st.sampled_from([0, 1, 7, 8, 16, 2**31, 2**32 - 1]))
+                endian = draw(st.sampled_from("<>"))
+                data[at : at + 4] = struct.pack(f"{endian}I", size)
+    return bytes(data)
+
+
+def _with_mdhd_cut_short() -> bytes:
+    # Found by fuzzing: a track header box (mdhd) too short for its fields raised
+    # struct.error, or IndexError when empty, instead of a typed error.
+    def box(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I4s", 8 + len(body), kind) + body
+
+    track = box(b"trak", box(b"mdia", box(b"mdhd", b"\x00\x00")))
+    return box(b"ftyp", b"M4A \x00\x00\x00\x00") + box(b"moov", track)
+
+
+@given(_damaged() | st.binary(max_size=2000))
+@example(_with_mdhd_cut_short())
+@example(_with_mdhd_cut_short()[:-2])  # an mdhd with no body at all, at the very end
+def test_any_bytes_are_measured_or_refused(data: bytes) -> None:
+    """Any bytes are a sample measured within the limits, or refused as invalid."""
+    try:
+        sample = check_voice_sample(data)
+    except InvalidVoiceSampleError:
+        return
+    assert sample.format in ("wav", "mp3", "m4a")
+    assert sample.sample_rate >= 16000
+    assert 5.0 <= sample.seconds <= 60.0
+
+
+def test_a_cut_short_track_header_is_refused() -> None:
+    with pytest.raises(InvalidVoiceSampleError, match="cut short"):
+        check_voice_sample(_with_mdhd_cut_short())
+
+
+def _hostile(kind: str) -> bytes:
+    n = MAX_SAMPLE_BYTES
+    if kind == "wav":  # a chunk header every 8 bytes
+        return (b"RIFF\0\0\0\0WAVE" + b"junk\0\0\0\0" * (n // 8))[:n]
+    if kind == "m4a":  # a box header every 8 bytes
+        ftyp = struct.pack(">I4s", 16, b"ftyp") + bytes(8)
+        return (ftyp + struct.pack(">I4s", 8, b"free") * (n // 8))[:n]
+    frame = bytes([0xFF, 0xF3, 0x10, 0x00]) + bytes(22)  # MPEG-2, 8 kbit/s: 26 bytes
+    return frame * (n // len(frame))
+
+
+@pytest.mark.parametrize("kind", ["wav", "m4a", "mp3"])
+def test_the_largest_hostile_samples_are_refused_quickly(kind: str) -> None:
+    # Every loop steps at least 8 bytes: about 0.4 s for 10 MB here, linear in size.
+    data = _hostile(kind)
+    started = time.perf_counter()
+    with pytest.raises(InvalidVoiceSampleError):
+        check_voice_sample(data)
+    assert time.perf_counter() - started < 5.0

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from custom_components.cosyvoice.api.split import group_for_tasks, split_text
-from custom_components.cosyvoice.api.text import billed_length
+from custom_components.cosyvoice.api.text import MAX_CHARS_PER_MESSAGE, billed_length
+from tests.strategies import awkward_text
+
+# Small limits make every cutting path run: sentences, clauses, words, anywhere.
+limits = st.integers(1, 40) | st.just(MAX_CHARS_PER_MESSAGE)
 
 
 def test_split_keeps_sentences_and_the_text() -> None:
@@ -30,3 +39,35 @@ def test_group_for_tasks() -> None:
     pieces = ["a" * 40, "b" * 40, "c" * 40, "d" * 10]
     assert group_for_tasks(pieces, 90) == [["a" * 40, "b" * 40], ["c" * 40, "d" * 10]]
     assert group_for_tasks(["x"], 90) == [["x"]]
+
+
+@given(awkward_text, limits)
+def test_split_text_gives_back_the_text_in_pieces_that_fit(
+    text: str, limit: int
+) -> None:
+    """The pieces join back to the text, each fits the limit, none could be merged."""
+    pieces = split_text(text, limit)
+    assert "".join(pieces) == text
+    assert all(pieces) or pieces == [""] == [text]
+    # Billing is per character, so it adds up exactly over the cuts.
+    assert sum(map(billed_length, pieces)) == billed_length(text)
+    for piece in pieces:
+        # A Han character bills 2: under a limit of 1 it is a piece of its own.
+        assert billed_length(piece) <= limit or len(piece) == 1
+    # Pieces are packed greedily: no two neighbours would have fit as one.
+    for first, second in itertools.pairwise(pieces):
+        assert billed_length(first) + billed_length(second) > limit
+    if billed_length(text) <= limit:
+        assert pieces == [text]
+
+
+@given(st.lists(awkward_text, max_size=12), limits)
+def test_group_for_tasks_keeps_order_and_fits(pieces: list[str], limit: int) -> None:
+    """Groups keep the pieces in order, each within the limit unless one piece is over it."""
+    groups = group_for_tasks(pieces, limit)
+    assert [piece for group in groups for piece in group] == pieces
+    assert all(groups)
+    for group in groups:
+        assert sum(map(billed_length, group)) <= limit or len(group) == 1
+    for group, after in itertools.pairwise(groups):
+        assert sum(map(billed_length, group)) + billed_length(after[0]) > limit

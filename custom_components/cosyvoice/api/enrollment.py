@@ -151,22 +151,10 @@ class VoiceEnrollment:
             fields["language_hints"] = [_clone_language(language)]
         parameters = {"sample_rate": sample_rate, "response_format": audio_format}
         output = await self._call("create_voice", fields, parameters=parameters)
-        preview = output.get("preview_audio") or {}
-        try:
-            audio = base64.b64decode(preview.get("data") or "", validate=True)
-        except (binascii.Error, ValueError):
-            raise ProtocolError(
-                "DashScope answered a preview that is not base64"
-            ) from None
         voice = CustomVoice.from_service(
             {"status": VoiceStatus.DEPLOYING, **output}, model=model
         )
-        return DesignedVoice(
-            voice,
-            audio,
-            str(preview.get("response_format") or audio_format),
-            int(preview.get("sample_rate") or sample_rate),
-        )
+        return DesignedVoice(voice, *_preview(output, audio_format, sample_rate))
 
     async def list_voices(self, model: str | None = None) -> list[CustomVoice]:
         """Every voice of the account (all pages), or those of one target model."""
@@ -307,6 +295,27 @@ def _enrollment_error(error: InvalidRequestError, voice_id: object) -> CosyVoice
         found = VoiceRefusedError(error.message)
     found.code, found.request_id = error.code, error.request_id
     return found
+
+
+def _preview(
+    output: dict[str, Any], audio_format: str, sample_rate: int
+) -> tuple[bytes, str, int]:
+    """A design answer's spoken preview: its audio, format and sample rate."""
+    preview = output.get("preview_audio") or {}
+    data = (preview.get("data") or "") if isinstance(preview, dict) else None
+    if not isinstance(data, str):
+        raise ProtocolError("DashScope answered a preview that is not base64")
+    try:
+        audio = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError("DashScope answered a preview that is not base64") from None
+    try:
+        rate = int(preview.get("sample_rate") or sample_rate)
+    except (TypeError, ValueError, OverflowError):
+        raise ProtocolError(
+            "DashScope answered a preview without a usable sample rate"
+        ) from None
+    return audio, str(preview.get("response_format") or audio_format), rate
 
 
 def _bounded(option: str, text: str, limit: int) -> str:

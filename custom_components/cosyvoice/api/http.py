@@ -81,12 +81,8 @@ class HttpSynthesizer:
                 if event == "error":
                     raise error_from_body(payload, None)
                 _note_usage(payload, response)
-                audio = (payload.get("output") or {}).get("audio") or {}
-                if chunk := audio.get("data"):
-                    try:
-                        yield base64.b64decode(chunk, validate=True)
-                    except (binascii.Error, ValueError):
-                        raise ProtocolError("bad base64 audio from DashScope") from None
+                if chunk := _audio_chunk(payload):
+                    yield chunk
 
     async def download(
         self, text: str, options: SynthesisOptions, response: HttpResponse
@@ -98,7 +94,7 @@ class HttpSynthesizer:
         if payload.get("code"):
             raise error_from_body(payload, resp.status)
         _note_usage(payload, response)
-        url = ((payload.get("output") or {}).get("audio") or {}).get("url")
+        url = _audio(payload).get("url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ProtocolError("DashScope answered no audio URL")
         # The URL is a signed object-storage link: it must not get our API key.
@@ -124,11 +120,34 @@ class HttpSynthesizer:
         return Post(self._session, self._url, headers, data.encode(), self._timeout)
 
 
+def _audio(payload: dict[str, Any]) -> dict[str, Any]:
+    """The answer's ``output.audio`` object; empty where the answer has none."""
+    output = payload.get("output")
+    audio = output.get("audio") if isinstance(output, dict) else None
+    return audio if isinstance(audio, dict) else {}
+
+
+def _audio_chunk(payload: dict[str, Any]) -> bytes:
+    """The audio one SSE event carries (base64 in ``output.audio.data``), or none."""
+    data = _audio(payload).get("data")
+    if not data:
+        return b""
+    if not isinstance(data, str):
+        raise ProtocolError("bad base64 audio from DashScope")
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError("bad base64 audio from DashScope") from None
+
+
 def _note_usage(payload: dict[str, Any], response: HttpResponse) -> None:
-    response.request_id = payload.get("request_id") or response.request_id
+    request_id = payload.get("request_id")
+    if request_id and isinstance(request_id, str):
+        response.request_id = request_id
     usage = payload.get("usage")
-    if isinstance(usage, dict) and isinstance(usage.get("characters"), int):
-        response.characters = usage["characters"]
+    characters = usage.get("characters") if isinstance(usage, dict) else None
+    if isinstance(characters, int) and not isinstance(characters, bool):  # JSON false
+        response.characters = characters
 
 
 async def _sse_events(
@@ -149,7 +168,10 @@ async def _sse_events(
             if data:
                 yield event, "\n".join(data)
             return
-        line = raw.decode("utf-8").rstrip("\r\n")
+        try:
+            line = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise ProtocolError("DashScope sent an event that is not UTF-8") from None
         if not line:
             if data:
                 yield event, "\n".join(data)

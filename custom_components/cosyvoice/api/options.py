@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,13 +44,35 @@ class SynthesisOptions:
     def __post_init__(self) -> None:
         """Check every field against the model's documented capabilities."""
         info = self.model_info
+        # The fields are typed, but options also come from users as JSON: a value of
+        # the wrong type is refused like a wrong value, never sent or left to crash.
+        if not isinstance(self.enable_ssml, bool):
+            raise InvalidOptionError("enable_ssml", "enable_ssml must be true or false")
+        if not isinstance(self.language_hints, tuple) or not all(
+            isinstance(hint, str) for hint in self.language_hints
+        ):
+            raise InvalidOptionError(
+                "language_hints", "language_hints must be a tuple of language codes"
+            )
+        if self.instruction is not None and not isinstance(self.instruction, str):
+            raise InvalidOptionError("instruction", "instruction must be text")
+        if not isinstance(self.extra, dict) or not all(
+            isinstance(key, str) for key in self.extra
+        ):
+            raise InvalidOptionError(
+                "extra", "extra must map parameter names to values"
+            )
         if self.format not in FORMATS:
             raise InvalidOptionError(
                 "format", f"format {self.format!r} is not one of {', '.join(FORMATS)}"
             )
         if self.format == "opus" and not info.opus:
             raise InvalidOptionError("format", f"{self.model} cannot produce opus")
-        if self.sample_rate not in SAMPLE_RATES:
+        if (
+            not isinstance(self.sample_rate, int)
+            or isinstance(self.sample_rate, bool)
+            or self.sample_rate not in SAMPLE_RATES
+        ):
             raise InvalidOptionError(
                 "sample_rate",
                 f"sample rate {self.sample_rate!r} is not one of "
@@ -95,15 +116,17 @@ class SynthesisOptions:
     @property
     def model_info(self) -> ModelInfo:
         """Capabilities of the chosen model."""
-        try:
-            return MODELS[self.model]
-        except KeyError:
+        info = MODELS.get(self.model) if isinstance(self.model, str) else None
+        if info is None:
             raise InvalidOptionError(
                 "model",
                 f"unknown model {self.model!r}; use one of {', '.join(MODELS)}",
-            ) from None
+            )
+        return info
 
     def _check_voice(self, info: ModelInfo) -> None:
+        if not isinstance(self.voice, str):
+            raise InvalidOptionError("voice", f"voice must be text, not {self.voice!r}")
         if not self.voice:
             raise InvalidOptionError("voice", "voice is empty")
         if is_cloned_voice_id(self.voice, self.model):
@@ -132,7 +155,9 @@ def _check_range(
 ) -> None:
     kinds: tuple[type[int | float], ...] = (int,) if integer else (int, float)
     number = value if isinstance(value, kinds) and not isinstance(value, bool) else None
-    if number is None or not math.isfinite(number) or not low <= number <= high:
+    # The comparison refuses NaN and the infinities too; math.isfinite would raise
+    # OverflowError on a whole number too large for a float.
+    if number is None or not low <= number <= high:
         kind = "a whole number" if integer else "a number"
         raise InvalidOptionError(
             option, f"{option} must be {kind} from {low:g} to {high:g}, not {value!r}"
@@ -155,5 +180,5 @@ def voice_for_model(model: str, voice: str) -> str | None:
 
 def default_voice(model: str) -> str | None:
     """The model's default system voice; None for cloned-only or unknown models."""
-    info = MODELS.get(model)
+    info = MODELS.get(model) if isinstance(model, str) else None
     return None if info is None else DEFAULT_VOICE.get(info.family)

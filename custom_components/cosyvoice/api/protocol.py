@@ -150,7 +150,8 @@ def parse_event(raw: str | bytes) -> Event:
         header = message["header"]
         event = header["event"]
         task_id = header["task_id"]
-    except (ValueError, TypeError, KeyError) as err:
+    except (ValueError, TypeError, KeyError, RecursionError) as err:
+        # RecursionError: JSON nested deeper than the parser goes.
         raise ProtocolError(f"malformed event from the service: {err!r}") from None
     payload = message.get("payload") or {}
     if not isinstance(payload, dict) or not isinstance(task_id, str):
@@ -160,17 +161,19 @@ def parse_event(raw: str | bytes) -> Event:
     if event == "result-generated":
         return ResultGenerated(task_id, _usage_characters(payload))
     if event == "task-finished":
-        attributes = header.get("attributes") or {}
+        attributes = header.get("attributes")
         return TaskFinished(
             task_id=task_id,
             characters=_usage_characters(payload),
-            request_uuid=attributes.get("request_uuid"),
+            request_uuid=_str_or_none(attributes.get("request_uuid"))
+            if isinstance(attributes, dict)
+            else None,
         )
     if event == "task-failed":
         return TaskFailed(
             task_id=task_id,
-            error_code=header.get("error_code"),
-            error_message=header.get("error_message"),
+            error_code=_str_or_none(header.get("error_code")),
+            error_message=_str_or_none(header.get("error_message")),
         )
     raise ProtocolError(f"unknown event {event!r} from the service")
 
@@ -184,3 +187,9 @@ def _usage_characters(payload: dict[str, Any]) -> int | None:
 
 def _int_or_none(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str_or_none(value: object) -> str | None:
+    # A field of the wrong type is left out, like a missing one: a task that failed
+    # still fails, with a generic message.
+    return value if isinstance(value, str) else None

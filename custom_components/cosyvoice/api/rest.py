@@ -100,11 +100,12 @@ def error_from_body(payload: dict[str, Any], status: int | None) -> CosyVoiceErr
     """The typed error of a DashScope error body (``code``, ``message``)."""
     code = payload.get("code")
     message = payload.get("message")
+    request_id = payload.get("request_id")
     return error_from_code(
         code if isinstance(code, str) else None,
         message if isinstance(message, str) else None,
         status=status,
-        request_id=payload.get("request_id"),
+        request_id=request_id if isinstance(request_id, str) else None,
     )
 
 
@@ -112,7 +113,7 @@ def json_object(raw: bytes | str) -> dict[str, Any]:
     """``raw`` parsed as a JSON object."""
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
         raise ProtocolError("DashScope answered something that is not JSON") from None
     if not isinstance(value, dict):
         raise ProtocolError("DashScope answered JSON that is not an object")

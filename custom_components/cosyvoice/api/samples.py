@@ -164,8 +164,11 @@ def _m4a(data: bytes) -> VoiceSample:
     mdhd = mdia and _box(data, *mdia, b"mdhd")
     if not mdia or not mdhd:
         raise InvalidVoiceSampleError("the M4A sample has no audio track")
-    start = mdhd[0]
-    if data[start] == 1:  # version 1: 64-bit times
+    start, end = mdhd
+    version_1 = start < end and data[start] == 1  # version 1: 64-bit times
+    if start + (32 if version_1 else 20) > end:
+        raise InvalidVoiceSampleError("the M4A sample's track header is cut short")
+    if version_1:
         timescale, duration = struct.unpack_from(">IQ", data, start + 20)
     else:
         timescale, duration = struct.unpack_from(">II", data, start + 12)

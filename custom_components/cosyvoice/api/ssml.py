@@ -48,6 +48,11 @@ def check_ssml(text: str) -> int:
             f"SSML is not well-formed XML: {_describe(err)} "
             f"(line {line}, column {max(column - 11, 0) if line == 1 else column})"
         ) from None
+    except UnicodeEncodeError:
+        # The parser reads UTF-8, which a lone surrogate has no form in.
+        raise InvalidSsmlError(
+            "SSML has a lone surrogate, which is not valid Unicode"
+        ) from None
     if (root.text or "").strip():
         raise InvalidSsmlError("SSML has text outside <speak>")
     spoken = []

@@ -34,6 +34,10 @@ _HAN_RE: Final = re.compile(
 )
 
 
+# Lone surrogates: JSON may carry one ("\ud800"), but it has no UTF-8 form to send.
+_SURROGATE_RE: Final = re.compile("[\ud800-\udfff]")
+
+
 def billed_length(text: str) -> int:
     """Characters as DashScope bills them: each Han character 2, anything else 1."""
     if text.isascii():
@@ -45,6 +49,8 @@ def check_text(text: str, *, limit: int = MAX_CHARS_PER_MESSAGE) -> int:
     """Refuse empty or over-long text; return its billed length."""
     if not text or not text.strip():
         raise InvalidTextError("text is empty")
+    if not text.isascii() and _SURROGATE_RE.search(text):
+        raise InvalidTextError("text has a lone surrogate, which is not valid Unicode")
     length = billed_length(text)
     if length > limit:
         raise TextTooLongError(
