@@ -141,6 +141,19 @@ class DashScopeEmulator:
         record.ready_at = float("inf") if status == "DEPLOYING" else 0.0
         return record.voice_id
 
+    def drop_connections(self) -> int:
+        """Abort every open WebSocket connection, as a network failure would; how many.
+
+        With a key taken out of ``config.api_keys`` it plays a revoked key: the
+        service checks the key at the handshake, so only new connections see it.
+        """
+        if self._server is None:
+            return 0
+        connections = list(self._server.all_connections)
+        for connection in connections:
+            connection.transport.abort()
+        return len(connections)
+
     def voices(self, api_key: str) -> list[VoiceRecord]:
         """The custom voices ``api_key`` holds, oldest first (live records)."""
         return self._enrollment.store(api_key).records()

@@ -139,7 +139,7 @@ async def _speaker(
             call = await caller.assist()
         else:
             call = await caller.bad()
-        if was_idle and index == 0:
+        if was_idle:
             call.after_idle = True
         was_idle = False
         await _first(asyncio.sleep(rng.uniform(*THINK)), stop.wait())

@@ -102,7 +102,7 @@ class Schedule:
                 (0.50, f"burst of {BURST} at once", self._burst),
                 (
                     0.54,
-                    f"key revoked for {KEY_REVOKED:g} s, then restored and re-entered",
+                    f"key revoked (open sockets dropped) for {KEY_REVOKED:g} s, then restored and re-entered",
                     self._revoke,
                 ),
                 (
@@ -208,6 +208,8 @@ class Schedule:
     async def _revoke(self) -> None:
         keys = self.home.emulator.config.api_keys
         keys.discard(KEY)
+        # The key is checked at the handshake: revoked, it ends the sockets it opened.
+        self.home.emulator.drop_connections()
         await asyncio.sleep(KEY_REVOKED)
         keys.add(KEY)
         self.note("key valid again")

@@ -220,3 +220,14 @@ async def test_realtime_factor(emulator: DashScopeEmulator, factor: float) -> No
         assert elapsed >= 0.3  # every frame but the first is paced
     else:
         assert elapsed < 0.3
+
+
+async def test_dropping_every_connection(emulator: DashScopeEmulator) -> None:
+    async with open_ws(emulator.ws_url) as first, open_ws(emulator.ws_url) as second:
+        await eventually(lambda: emulator.open_connections == 2)
+        assert emulator.drop_connections() == 2
+        for wire in (first, second):
+            closed = await wire.expect_closed()
+            assert closed.rcvd is None  # no close frame: the connection just died
+    await eventually(lambda: emulator.open_connections == 0)
+    assert emulator.drop_connections() == 0
