@@ -51,10 +51,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
             if future is not None and future.done() and not future.exception():
                 cache = future.result()
                 caches[id(cache)] = cache
-        held = sum(
-            len(getattr(cache, "_result_data", None) or b"")
-            for cache in caches.values()
-        )
+        held = sum(_audio_bytes(cache) for cache in caches.values())
         return {
             "streams": len(manager.token_to_stream),
             "memory_cache": len(manager.mem_cache),
@@ -72,6 +69,13 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         DOMAIN, "tts_audio", tts_audio, supports_response=SupportsResponse.ONLY
     )
     return True
+
+
+def _audio_bytes(cache: object) -> int:
+    """The audio a TTS cache holds: all of it, or what came before it failed."""
+    if (data := getattr(cache, "_result_data", None)) is not None:
+        return len(data)
+    return sum(len(chunk) for chunk in getattr(cache, "_partial_data", None) or ())
 
 
 def _coroutine_name(task: asyncio.Task[Any]) -> str:
