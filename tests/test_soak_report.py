@@ -90,9 +90,15 @@ def test_figures_account_for_every_call() -> None:
         _call(4, outcome="hang", ended=90.0),
     ]
     samples = [
-        Sample(at=0, rss_mb=100.0, sockets=1, bound=9, calls=0, tts_audio_mb=0.0),
-        Sample(at=1, rss_mb=103.0, sockets=10, bound=9, calls=2, tts_audio_mb=2.0),
-        Sample(at=2, rss_mb=106.0, sockets=2, bound=9, calls=4, tts_audio_mb=4.0),
+        Sample(
+            0, 100.0, 1, 9, 0, tts_audio_mb=0.0, our_objects=90, allocated_blocks=10
+        ),
+        Sample(
+            1, 103.0, 10, 9, 2, tts_audio_mb=2.0, our_objects=120, allocated_blocks=20
+        ),
+        Sample(
+            2, 106.0, 2, 9, 4, tts_audio_mb=4.0, our_objects=121, allocated_blocks=24
+        ),
     ]
     result = figures(calls, samples, [], KEY)
     assert result["calls"] == 4
@@ -114,3 +120,8 @@ def test_figures_account_for_every_call() -> None:
     assert result["rss_less_ha_tts_audio_slope_mb_per_1000_calls"] == pytest.approx(
         500.0
     )
+    assert (result["our_objects_after_warm_up"], result["our_objects_end"]) == (
+        120,
+        121,
+    )
+    assert result["allocated_blocks_slope_per_1000_calls"] == 2000

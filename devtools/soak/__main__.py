@@ -61,7 +61,7 @@ async def soak(minutes: float, seed: int, config_dir: Path) -> dict[str, Any]:
             port=lambda: home.ws_port,
             bound=schedule.bound,
             calls=lambda: len(caller.calls),
-            tts_audio=lambda: _tts_audio(home),
+            memory=lambda: _memory(home),
         )
         await watcher.sample_memory()
         stop = asyncio.Event()
@@ -163,9 +163,11 @@ async def _clock_marker(home: Home) -> float:
     return (before + time.time()) / 2
 
 
-async def _tts_audio(home: Home) -> int:
-    answer = await home.socket.call("soak_probe", "tts_audio", {}, return_response=True)
-    return int(answer["audio_bytes"])
+async def _memory(home: Home) -> dict[str, Any]:
+    answer: dict[str, Any] = await home.socket.call(
+        "soak_probe", "memory", {}, return_response=True
+    )
+    return answer
 
 
 async def _unload(home: Home) -> dict[str, Any]:

@@ -95,6 +95,21 @@ def _slope(samples: list[Sample], *, less_tts_audio: bool = False) -> float:
     return statistics.linear_regression(xs, ys).slope * 1000
 
 
+def _blocks_slope(samples: list[Sample]) -> float:
+    """The interpreter's allocated blocks per 1,000 calls, least squares."""
+    xs = [s.calls for s in samples]
+    if len(set(xs)) < 2:
+        return 0.0
+    ys = [float(s.allocated_blocks or 0) for s in samples]
+    return statistics.linear_regression(xs, ys).slope * 1000
+
+
+def _first(samples: list[Sample], field: str) -> int | None:
+    return next(
+        (value for s in samples if (value := getattr(s, field)) is not None), None
+    )
+
+
 def figures(
     calls: list[Call], samples: list[Sample], log: list[LogLine], key: str
 ) -> dict[str, Any]:
@@ -144,6 +159,11 @@ def figures(
             _slope(warm, less_tts_audio=True), 3
         ),
         "rss_slope_from_call": round(WARM_UP * len(calls)),
+        "our_objects_after_warm_up": _first(warm, "our_objects"),
+        "our_objects_end": _first(samples[::-1], "our_objects"),
+        "allocated_blocks_slope_per_1000_calls": round(
+            _blocks_slope([s for s in warm if s.allocated_blocks is not None])
+        ),
         "max_open_sockets": max(s.sockets for s in samples),
         "socket_bound": max(s.bound for s in samples),
         "socket_samples": len(samples),

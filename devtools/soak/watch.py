@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _LISTEN = "0A"
 _TIME_WAIT = "06"
@@ -65,6 +66,10 @@ class Sample:
     """Calls made by then."""
     tts_audio_mb: float | None = None
     """Audio Home Assistant's TTS manager held then (every 20th sample)."""
+    our_objects: int | None = None
+    """Live objects of CosyVoice's classes then (every 20th sample)."""
+    allocated_blocks: int | None = None
+    """The interpreter's allocated memory blocks then (every 20th sample)."""
 
 
 class Watcher:
@@ -76,13 +81,13 @@ class Watcher:
         port: Callable[[], int],
         bound: Callable[[], int],
         calls: Callable[[], int],
-        tts_audio: Callable[[], Awaitable[int]],
+        memory: Callable[[], Awaitable[dict[str, Any]]],
     ) -> None:
         """Watch process ``pid``; the callables give the live port, bound and count.
 
-        ``tts_audio`` asks Home Assistant how many bytes of audio it holds.
+        ``memory`` asks Home Assistant what it holds (``soak_probe.memory``).
         """
-        self._tts_audio = tts_audio
+        self._memory = memory
         self._pid = pid
         self._port = port
         self._bound = bound
@@ -104,9 +109,11 @@ class Watcher:
 
     async def sample_memory(self) -> Sample:
         """Look once, asking Home Assistant what audio it holds too."""
-        held = await self._tts_audio()
+        held = await self._memory()
         sample = self.sample()
-        sample.tts_audio_mb = held / 2**20
+        sample.tts_audio_mb = held["audio_bytes"] / 2**20
+        sample.our_objects = held["our_objects"]
+        sample.allocated_blocks = held["allocated_blocks"]
         return sample
 
     async def run(self, interval: float = 0.5, memory_every: int = 20) -> None:

@@ -3,15 +3,20 @@
 - ``soak_probe.tasks`` (``path``, default ``custom_components/cosyvoice/``): every
   asyncio task running code from a file under that path, in its coroutine or any one
   it awaits. After the CosyVoice entry is unloaded, there must be none.
-- ``soak_probe.tts_audio``: the audio Home Assistant's TTS manager holds in memory, in
-  its memory cache and in the streams it keeps by token. Home Assistant 2025.4 keeps
-  every stream (and so its audio) for good; later releases drop them with the cache.
-  The soak subtracts this from the process's memory growth to see its own.
+- ``soak_probe.memory``: the audio Home Assistant's TTS manager holds in memory, in
+  its memory cache and in the streams it keeps by token (Home Assistant 2025.4 keeps
+  every stream, and so its audio, for good; later releases drop them with the cache);
+  how many objects of CosyVoice's classes are alive; and the interpreter's allocated
+  blocks. The soak sets these beside the process's memory to tell growth that is ours
+  from Home Assistant's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
+from collections import Counter
 from collections.abc import Iterator
 from types import CodeType
 from typing import Any
@@ -29,6 +34,7 @@ from homeassistant.util.json import JsonValueType
 
 DOMAIN = "soak_probe"
 DEFAULT_PATH = "custom_components/cosyvoice/"
+OUR_MODULE = "custom_components.cosyvoice"
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -43,7 +49,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         ]
         return {"tasks": found, "all_tasks": len(asyncio.all_tasks())}
 
-    async def tts_audio(call: ServiceCall) -> ServiceResponse:
+    async def memory(call: ServiceCall) -> ServiceResponse:
         manager = hass.data[DATA_TTS_MANAGER]
         caches = {id(cache): cache for cache in manager.mem_cache.values()}
         for stream in manager.token_to_stream.values():
@@ -51,11 +57,18 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
             if future is not None and future.done() and not future.exception():
                 cache = future.result()
                 caches[id(cache)] = cache
-        held = sum(_audio_bytes(cache) for cache in caches.values())
+        ours = Counter(
+            type(obj).__qualname__
+            for obj in gc.get_objects()
+            if (getattr(type(obj), "__module__", None) or "").startswith(OUR_MODULE)
+        )
         return {
             "streams": len(manager.token_to_stream),
             "memory_cache": len(manager.mem_cache),
-            "audio_bytes": held,
+            "audio_bytes": sum(_audio_bytes(cache) for cache in caches.values()),
+            "our_objects": sum(ours.values()),
+            "our_objects_by_type": dict(ours.most_common(10)),
+            "allocated_blocks": sys.getallocatedblocks(),
         }
 
     hass.services.async_register(
@@ -66,7 +79,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         supports_response=SupportsResponse.ONLY,
     )
     hass.services.async_register(
-        DOMAIN, "tts_audio", tts_audio, supports_response=SupportsResponse.ONLY
+        DOMAIN, "memory", memory, supports_response=SupportsResponse.ONLY
     )
     return True
 
