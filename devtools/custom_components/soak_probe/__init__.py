@@ -60,7 +60,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         ours = Counter(
             type(obj).__qualname__
             for obj in gc.get_objects()
-            if (getattr(type(obj), "__module__", None) or "").startswith(OUR_MODULE)
+            if _is_ours(getattr(type(obj), "__module__", None))
         )
         return {
             "streams": len(manager.token_to_stream),
@@ -82,6 +82,11 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         DOMAIN, "memory", memory, supports_response=SupportsResponse.ONLY
     )
     return True
+
+
+def _is_ours(module: object) -> bool:
+    # A class's __module__ is text; on some built-in types it is a descriptor.
+    return isinstance(module, str) and module.startswith(OUR_MODULE)
 
 
 def _audio_bytes(cache: object) -> int:
