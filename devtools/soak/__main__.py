@@ -41,8 +41,14 @@ THINK = (0.2, 2.0)
 _MARKER = "soak clock marker"
 
 
-async def soak(minutes: float, seed: int, config_dir: Path) -> dict[str, Any]:
-    """Run the home for ``minutes``; the figures."""
+async def soak(
+    minutes: float, seed: int, config_dir: Path, settle: float = 0.0
+) -> dict[str, Any]:
+    """Run the home for ``minutes``; the figures.
+
+    ``settle``: seconds to wait after the unload before the last count of our objects,
+    so Home Assistant's own caches (5 minutes) let go of what they hold.
+    """
     duration = minutes * 60
     async with running_home(config_dir) as home:
         version = await home.api.version()
@@ -80,8 +86,13 @@ async def soak(minutes: float, seed: int, config_dir: Path) -> dict[str, Any]:
         with contextlib.suppress(asyncio.CancelledError):
             await watching
         await watcher.sample_memory()
+        before_unload = await _memory(home, collect=True)
         diagnostics = await home.api.diagnostics(home.entry_id)
         after_unload = await _unload(home)
+        if settle:
+            schedule.note(f"unloaded; waiting {settle:g} s for Home Assistant's caches")
+            await asyncio.sleep(settle)
+        left = await _memory(home, collect=True)
     log = read_log(config_dir / "home-assistant.log")
     offset = next((line.when - marker for line in log if _MARKER in line.message), 0.0)
     explain_failures(caller.calls, log, offset, caller.messages)
@@ -96,6 +107,11 @@ async def soak(minutes: float, seed: int, config_dir: Path) -> dict[str, Any]:
         "seed": seed,
         **figures(caller.calls, watcher.samples, log, KEY),
         **after_unload,
+        "our_objects_before_unload": before_unload["our_objects"],
+        "our_objects_by_type_before_unload": before_unload["our_objects_by_type"],
+        "our_objects_after_unload": left["our_objects"],
+        "our_objects_by_type_after_unload": left["our_objects_by_type"],
+        "settle_s": settle,
         "key_appearances": _key_appearances(config_dir, diagnostics),
         "hass_exit_code": home.hass_exit_code,
         "emulator": {
@@ -163,9 +179,9 @@ async def _clock_marker(home: Home) -> float:
     return (before + time.time()) / 2
 
 
-async def _memory(home: Home) -> dict[str, Any]:
+async def _memory(home: Home, *, collect: bool = False) -> dict[str, Any]:
     answer: dict[str, Any] = await home.socket.call(
-        "soak_probe", "memory", {}, return_response=True
+        "soak_probe", "memory", {"collect": collect}, return_response=True
     )
     return answer
 
@@ -220,13 +236,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="keep the configuration folder and its log"
     )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.0,
+        help="seconds to wait after the unload before counting our objects left",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     for noisy in ("devtools.emulator", "websockets"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     config_dir = Path(tempfile.mkdtemp(prefix="cosyvoice-soak-"))
     try:
-        result = asyncio.run(soak(args.minutes, args.seed, config_dir))
+        result = asyncio.run(soak(args.minutes, args.seed, config_dir, args.settle))
     finally:
         if args.keep:
             print(f"configuration and log kept in {config_dir}", file=sys.stderr)

@@ -6,8 +6,8 @@
 - ``soak_probe.memory``: the audio Home Assistant's TTS manager holds in memory, in
   its memory cache and in the streams it keeps by token (Home Assistant 2025.4 keeps
   every stream, and so its audio, for good; later releases drop them with the cache);
-  how many objects of CosyVoice's classes are alive; and the interpreter's allocated
-  blocks. The soak sets these beside the process's memory to tell growth that is ours
+  how many objects of CosyVoice's classes are alive (after a garbage collection with
+  ``collect: true``); and the interpreter's allocated blocks. The soak sets these beside the process's memory to tell growth that is ours
   from Home Assistant's.
 """
 
@@ -50,6 +50,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         return {"tasks": found, "all_tasks": len(asyncio.all_tasks())}
 
     async def memory(call: ServiceCall) -> ServiceResponse:
+        if call.data["collect"]:
+            gc.collect()
         manager = hass.data[DATA_TTS_MANAGER]
         caches = {id(cache): cache for cache in manager.mem_cache.values()}
         for stream in manager.token_to_stream.values():
@@ -79,7 +81,11 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         supports_response=SupportsResponse.ONLY,
     )
     hass.services.async_register(
-        DOMAIN, "memory", memory, supports_response=SupportsResponse.ONLY
+        DOMAIN,
+        "memory",
+        memory,
+        schema=vol.Schema({vol.Optional("collect", default=False): bool}),
+        supports_response=SupportsResponse.ONLY,
     )
     return True
 
