@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from .calls import Call, Messages
@@ -81,27 +82,21 @@ def _ms(values: list[float]) -> dict[str, Any]:
     }
 
 
-def _slope(samples: list[Sample], *, less_tts_audio: bool = False) -> float:
-    """MB per 1,000 calls, least squares; optionally less the audio HA holds."""
-    if less_tts_audio:
-        samples = [s for s in samples if s.tts_audio_mb is not None]
-    xs = [s.calls for s in samples]
-    ys = [
-        s.rss_mb - (s.tts_audio_mb or 0.0) if less_tts_audio else s.rss_mb
-        for s in samples
-    ]
-    if len(set(xs)) < 2:
+def _per_1000_calls(
+    samples: list[Sample], value: Callable[[Sample], float | None]
+) -> float:
+    """How ``value`` grows per 1,000 calls (least squares), over the samples with one."""
+    points = [(s.calls, y) for s in samples if (y := value(s)) is not None]
+    if len({calls for calls, _ in points}) < 2:
         return 0.0
+    xs, ys = zip(*points, strict=True)
     return statistics.linear_regression(xs, ys).slope * 1000
 
 
-def _blocks_slope(samples: list[Sample]) -> float:
-    """The interpreter's allocated blocks per 1,000 calls, least squares."""
-    xs = [s.calls for s in samples]
-    if len(set(xs)) < 2:
-        return 0.0
-    ys = [float(s.allocated_blocks or 0) for s in samples]
-    return statistics.linear_regression(xs, ys).slope * 1000
+def _rss_less_tts_audio(sample: Sample) -> float | None:
+    if sample.tts_audio_mb is None:
+        return None
+    return sample.rss_mb - sample.tts_audio_mb
 
 
 def _first(samples: list[Sample], field: str) -> int | None:
@@ -153,16 +148,18 @@ def figures(
         "rss_mb_start": round(samples[0].rss_mb, 1),
         "rss_mb_end": round(samples[-1].rss_mb, 1),
         "rss_mb_max": round(max(s.rss_mb for s in samples), 1),
-        "rss_slope_mb_per_1000_calls": round(_slope(warm), 3),
+        "rss_slope_mb_per_1000_calls": round(
+            _per_1000_calls(warm, lambda s: s.rss_mb), 3
+        ),
         "ha_tts_audio_mb_end": round(held[-1], 1) if held else None,
         "rss_less_ha_tts_audio_slope_mb_per_1000_calls": round(
-            _slope(warm, less_tts_audio=True), 3
+            _per_1000_calls(warm, _rss_less_tts_audio), 3
         ),
         "rss_slope_from_call": round(WARM_UP * len(calls)),
         "our_objects_after_warm_up": _first(warm, "our_objects"),
         "our_objects_end": _first(samples[::-1], "our_objects"),
         "allocated_blocks_slope_per_1000_calls": round(
-            _blocks_slope([s for s in warm if s.allocated_blocks is not None])
+            _per_1000_calls(warm, lambda s: s.allocated_blocks)
         ),
         "max_open_sockets": max(s.sockets for s in samples),
         "socket_bound": max(s.bound for s in samples),

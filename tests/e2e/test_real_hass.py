@@ -25,6 +25,7 @@ from devtools.hass_runner import (
     hass_python_is_new_enough,
     write_config,
 )
+from devtools.hass_socket import HassSocket
 from tests.audio_shapes import Shape, mismatch
 from tests.conftest import TEST_API_KEY
 from tests.emulator.wire import decode
@@ -91,6 +92,14 @@ async def test_real_home_assistant_speaks_through_the_emulator(
         api = HassApi(session, hass_process.url)
         assert await api.onboard("Tester", "tester", "a-long-test-password")
         await api.wait_running()
+        # From 2026.11 the http settings are a trial Home Assistant reverts (restarting
+        # itself) after 5 minutes unless confirmed; onboarding confirms them.
+        year, month = map(int, (await api.version()).split(".")[:2])
+        if (year, month) >= (2026, 11):
+            async with HassSocket(session, hass_process.url, api.access_token) as ws:
+                http = await ws.command("http/config")
+            assert http["active_config_type"] == "stable", http
+            assert http["pending"] is None, http
 
         # The config flow over REST, as the UI runs it (custom endpoint: a step of its own).
         result = await api.add_entry(
