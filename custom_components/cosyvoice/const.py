@@ -1,6 +1,7 @@
 """Constants of the CosyVoice integration: config keys and option keys.
 
-The options' defaults and forms are in :mod:`.option_table`.
+The synthesis options' rules are the client's (:data:`.api.OPTION_TABLE`); the
+settings' forms and defaults are in :mod:`.option_table`.
 """
 
 from __future__ import annotations
@@ -21,15 +22,14 @@ CONF_HTTP_URL: Final = "http_url"
 REGIONS: Final = (REGION_CN, REGION_INTL, REGION_CUSTOM)
 """The two DashScope regions, and a custom endpoint (asked for in a step of its own)."""
 
-# Config entry options (the options flow). The same names are TTS call options.
+# Synthesis options the glue treats specially. Every synthesis option is a row of
+# the client's table (api.OPTION_TABLE), where its rules are; these are only names.
 CONF_MODEL: Final = "model"
 CONF_VOICE: Final = "voice"
 CONF_FORMAT: Final = "format"
 CONF_SAMPLE_RATE: Final = "sample_rate"
-CONF_VOLUME: Final = "volume"
-CONF_RATE: Final = "rate"
-CONF_PITCH: Final = "pitch"
-CONF_INSTRUCTION: Final = "instruction"
+
+# A voice profile's routing and the account's pool (see option_table).
 CONF_LONG_TEXT_THRESHOLD: Final = "long_text_threshold"
 CONF_ROUTE: Final = "route"
 CONF_POOL_SIZE: Final = "pool_size"

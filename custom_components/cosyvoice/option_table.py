@@ -1,10 +1,12 @@
-"""Every setting in one table: key, default, how a form asks for it, where it goes.
+"""Every setting of a form: key, default, how a form asks for it, where it goes.
 
 A voice profile (a ``tts`` subentry: model, voice, audio, prosody, routing) and the
 account (the entry's options: its connection pool) each have their settings. The
-defaults are the client's own (its settings dataclasses); the forms, the values they
-store, the TTS entity's supported and default options, and :func:`.runtime.option`
-are all built from this table.
+synthesis options come from the client's table (:data:`.api.OPTION_TABLE`): their
+defaults, ranges, choices and whether one message may change them are read there,
+never restated. Routing and the pool are the client's settings dataclasses. The
+forms, the values they store, the TTS entity's supported and default options, and
+:func:`.runtime.option` are all built from this module.
 """
 
 from __future__ import annotations
@@ -26,27 +28,20 @@ from homeassistant.helpers.selector import (
 )
 
 from .api import (
-    MODELS,
+    OPTION_TABLE,
     ROUTE_CHOICES,
-    SAMPLE_RATES,
     KeepReadySettings,
+    OptionRule,
     PoolSettings,
     RoutingSettings,
-    SynthesisOptions,
 )
 from .const import (
     CONF_FORMAT,
-    CONF_INSTRUCTION,
     CONF_KEEP_READY,
     CONF_LONG_TEXT_THRESHOLD,
-    CONF_MODEL,
-    CONF_PITCH,
     CONF_POOL_SIZE,
-    CONF_RATE,
     CONF_ROUTE,
-    CONF_SAMPLE_RATE,
     CONF_VOICE,
-    CONF_VOLUME,
     HA_FORMATS,
     MAX_KEEP_READY,
     MAX_POOL_SIZE,
@@ -64,8 +59,6 @@ class OptionSpec:
     """From the form's value (a select gives text) to what the client takes."""
     selector: Callable[[], Selector[Any]]
     """The form field; built anew for every form."""
-    per_message: bool
-    """Also a ``tts.speak`` option, part of the entity's default options."""
     show: Callable[[Any], Any] = lambda value: value
     """From a stored value to what the form field shows."""
 
@@ -96,55 +89,59 @@ def _box(low: float, high: float) -> NumberSelector:
     )
 
 
-_SYNTHESIS: Final = SynthesisOptions()
 _ROUTING: Final = RoutingSettings()
 _POOL: Final = PoolSettings()
 _KEEP_READY: Final = KeepReadySettings()
 
+_FORM_CHOICES: Final[dict[str, tuple[str, ...]]] = {CONF_FORMAT: HA_FORMATS}
+"""Choices a form narrows: Home Assistant can serve no raw PCM (it has no container)."""
+
+
+def _synthesis_selector(rule: OptionRule) -> Selector[Any]:
+    """The form field of a synthesis option, from its row."""
+    if rule.choices:
+        choices = _FORM_CHOICES.get(rule.name, tuple(map(str, rule.choices)))
+        return _select(list(choices), rule.name if rule.labelled else None)
+    if rule.low is not None and rule.high is not None and rule.step is not None:
+        return _slider(rule.low, rule.high, rule.step)
+    if rule.kind is str:
+        return TextSelector(TextSelectorConfig(multiline=True))
+    raise ValueError(f"no form field for the option {rule.name}")
+
+
+def _stored(rule: OptionRule, value: Any) -> Any:
+    """A form's value as a profile stores it: read by the row, no value as ""."""
+    value = rule.coerce(value)
+    return "" if value is None and rule.kind is str else value
+
+
+def _synthesis_spec(rule: OptionRule) -> OptionSpec:
+    return OptionSpec(
+        rule.name,
+        _stored(rule, rule.default),
+        lambda value: _stored(rule, value),
+        lambda: _synthesis_selector(rule),
+        show=str if rule.choices else lambda value: value,
+    )
+
+
 PROFILE_SETTINGS: Final[tuple[OptionSpec, ...]] = (
-    OptionSpec(CONF_MODEL, _SYNTHESIS.model, str, lambda: _select(list(MODELS)), True),
-    OptionSpec(
-        CONF_FORMAT,
-        _SYNTHESIS.format,
-        str,
-        lambda: _select(list(HA_FORMATS), CONF_FORMAT),
-        True,
-    ),
-    OptionSpec(
-        CONF_SAMPLE_RATE,
-        _SYNTHESIS.sample_rate,
-        int,
-        lambda: _select([str(rate) for rate in SAMPLE_RATES]),
-        True,
-        show=str,
-    ),
-    OptionSpec(CONF_VOLUME, _SYNTHESIS.volume, int, lambda: _slider(0, 100, 1), True),
-    OptionSpec(
-        CONF_RATE, _SYNTHESIS.rate, float, lambda: _slider(0.5, 2.0, 0.05), True
-    ),
-    OptionSpec(
-        CONF_PITCH, _SYNTHESIS.pitch, float, lambda: _slider(0.5, 2.0, 0.05), True
-    ),
-    OptionSpec(
-        CONF_INSTRUCTION,
-        "",
-        lambda value: str(value or "").strip(),
-        lambda: TextSelector(TextSelectorConfig(multiline=True)),
-        True,
+    *(
+        _synthesis_spec(rule)
+        for rule in OPTION_TABLE
+        if rule.profile and rule.name != CONF_VOICE
     ),
     OptionSpec(
         CONF_LONG_TEXT_THRESHOLD,
         _ROUTING.long_text_threshold,
         int,
         lambda: _box(0, 200_000),
-        False,
     ),
     OptionSpec(
         CONF_ROUTE,
         _ROUTING.route,
         str,
         lambda: _select(list(ROUTE_CHOICES), CONF_ROUTE),
-        False,
     ),
 )
 """A voice profile's settings page, in order. The voice has a page of its own."""
@@ -155,21 +152,19 @@ ACCOUNT_SETTINGS: Final[tuple[OptionSpec, ...]] = (
         _POOL.max_connections,
         int,
         lambda: _box(1, MAX_POOL_SIZE),
-        False,
     ),
     OptionSpec(
         CONF_KEEP_READY,
         _KEEP_READY.connections,
         int,
         lambda: _box(0, MAX_KEEP_READY),
-        False,
     ),
 )
 """The entry's options: what every profile of the account shares."""
 
 DEFAULT_PROFILE: Final[dict[str, Any]] = {
     **{spec.key: spec.default for spec in PROFILE_SETTINGS},
-    CONF_VOICE: _SYNTHESIS.voice,
+    CONF_VOICE: next(r.default for r in OPTION_TABLE if r.name == CONF_VOICE),
 }
 """A new voice profile: the client's defaults."""
 
@@ -179,8 +174,7 @@ DEFAULTS: Final[dict[str, Any]] = {
 }
 """Every setting's default, of a profile or of the account."""
 
-PER_MESSAGE: Final[tuple[str, ...]] = (
-    *(spec.key for spec in PROFILE_SETTINGS if spec.per_message),
-    CONF_VOICE,
+PER_MESSAGE: Final[tuple[str, ...]] = tuple(
+    rule.name for rule in OPTION_TABLE if rule.per_call
 )
-"""Profile settings that a single message may change too."""
+"""Synthesis options that a single message may change (``tts.speak`` options)."""

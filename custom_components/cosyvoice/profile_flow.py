@@ -24,18 +24,8 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
-from .api import InvalidOptionError, SynthesisOptions, http_serves, voice_for_model
-from .const import (
-    CONF_FORMAT,
-    CONF_INSTRUCTION,
-    CONF_MODEL,
-    CONF_PITCH,
-    CONF_RATE,
-    CONF_ROUTE,
-    CONF_SAMPLE_RATE,
-    CONF_VOICE,
-    CONF_VOLUME,
-)
+from .api import InvalidOptionError, http_serves, options_from, voice_for_model
+from .const import CONF_MODEL, CONF_ROUTE, CONF_VOICE
 from .option_table import DEFAULT_PROFILE, PROFILE_SETTINGS
 from .own_voices import voice_choices
 from .runtime import endpoint_from_data, option
@@ -113,11 +103,8 @@ class ProfileFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         errors: dict[str, str] = {}
         if user_input is not None:
-            chosen = {
-                spec.key: spec.parse(user_input.get(spec.key, spec.default))
-                for spec in PROFILE_SETTINGS
-            }
-            errors = self._check_settings(chosen)
+            chosen, errors = _parsed(user_input)
+            errors = errors or self._check_settings(chosen)
             if named and not str(user_input.get(CONF_NAME, "")).strip():
                 errors[CONF_NAME] = "name_required"
             if not errors:
@@ -161,16 +148,18 @@ class ProfileFlow(ConfigSubentryFlow):
     @staticmethod
     def _check(profile: Mapping[str, Any]) -> None:
         """Raise the client's error for settings it would refuse."""
-        SynthesisOptions(
-            model=profile[CONF_MODEL],
-            voice=profile[CONF_VOICE],
-            format=profile[CONF_FORMAT],
-            sample_rate=profile[CONF_SAMPLE_RATE],
-            volume=profile[CONF_VOLUME],
-            rate=profile[CONF_RATE],
-            pitch=profile[CONF_PITCH],
-            instruction=profile[CONF_INSTRUCTION] or None,
-        )
+        options_from(profile)
+
+
+def _parsed(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's values as a profile stores them, and the fields that are no value."""
+    chosen: dict[str, Any] = {}
+    for spec in PROFILE_SETTINGS:
+        try:
+            chosen[spec.key] = spec.parse(user_input.get(spec.key, spec.default))
+        except InvalidOptionError as err:
+            return chosen, {spec.key: f"invalid_{err.option}"}
+    return chosen, {}
 
 
 def _settings_schema(*, named: bool) -> vol.Schema:

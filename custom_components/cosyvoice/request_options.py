@@ -12,7 +12,6 @@ bitrates are not claimed, so Home Assistant converts when a player asks for them
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, cast
@@ -21,21 +20,19 @@ from homeassistant.components.tts import ATTR_PREFERRED_FORMAT
 
 from .api import (
     EXTENSIONS,
+    OPTION_RULES,
     OPUS_SAMPLE_RATES,
     AudioFormat,
     InvalidOptionError,
     SynthesisOptions,
+    options_from,
     voice_for_model,
 )
 from .const import (
     CONF_FORMAT,
-    CONF_INSTRUCTION,
     CONF_MODEL,
-    CONF_PITCH,
-    CONF_RATE,
     CONF_SAMPLE_RATE,
     CONF_VOICE,
-    CONF_VOLUME,
     HA_FORMATS,
 )
 from .option_table import PER_MESSAGE
@@ -65,9 +62,12 @@ def default_options(profile: Mapping[str, Any]) -> dict[str, Any]:
     All of them are here, not only read from the profile, because Home Assistant keys
     its audio cache on these options: changing one must not replay stale audio.
     """
-    defaults = {key: option(profile, key) for key in PER_MESSAGE}
-    if not defaults[CONF_INSTRUCTION]:
-        del defaults[CONF_INSTRUCTION]  # none: each voice speaks as it does
+    # An option with no value (no instruction) is left out: each voice speaks as it does.
+    defaults = {
+        key: value
+        for key in PER_MESSAGE
+        if (value := option(profile, key)) not in (None, "")
+    }
     fmt = cast("AudioFormat", defaults[CONF_FORMAT])
     return {**defaults, ATTR_PREFERRED_FORMAT: EXTENSIONS[fmt]}
 
@@ -85,24 +85,15 @@ def resolve(options: Mapping[str, Any], defaults: Mapping[str, Any]) -> Resolved
     # Checked even when the preferred format wins: a wrong one is an error, not ignored.
     configured = _format(options.get(CONF_FORMAT))
     fmt = NATIVE_FORMATS.get(preferred) or configured
-    sample_rate = _integer(CONF_SAMPLE_RATE, options.get(CONF_SAMPLE_RATE))
-    if fmt == "opus" and sample_rate not in OPUS_SAMPLE_RATES:
-        sample_rate = _opus_rate(sample_rate)
-    model = str(options.get(CONF_MODEL))
-    voice = str(options.get(CONF_VOICE) or "")
+    values = {key: options.get(key) for key in PER_MESSAGE}
+    values[CONF_FORMAT] = fmt
+    if fmt == "opus":
+        rate = OPTION_RULES[CONF_SAMPLE_RATE].coerce(options.get(CONF_SAMPLE_RATE))
+        values[CONF_SAMPLE_RATE] = _opus_rate(rate)
+    model, voice = str(values[CONF_MODEL]), str(values[CONF_VOICE] or "")
     if model != defaults.get(CONF_MODEL) and voice == defaults.get(CONF_VOICE):
-        voice = voice_for_model(model, voice) or voice
-    instruction = options.get(CONF_INSTRUCTION)
-    synthesis = SynthesisOptions(
-        model=model,
-        voice=voice,
-        format=fmt,
-        sample_rate=sample_rate,
-        volume=_integer(CONF_VOLUME, options.get(CONF_VOLUME)),
-        rate=_number(CONF_RATE, options.get(CONF_RATE)),
-        pitch=_number(CONF_PITCH, options.get(CONF_PITCH)),
-        instruction=str(instruction) if instruction else None,
-    )
+        values[CONF_VOICE] = voice_for_model(model, voice) or voice
+    synthesis = options_from(values)
     extension = preferred if NATIVE_FORMATS.get(preferred) == fmt else EXTENSIONS[fmt]
     return ResolvedRequest(synthesis, extension)
 
@@ -120,21 +111,3 @@ def _opus_rate(wanted: int) -> int:
     """The Opus rate closest to ``wanted``, not below it when possible."""
     rates = sorted(OPUS_SAMPLE_RATES)
     return next((rate for rate in rates if rate >= wanted), rates[-1])
-
-
-def _integer(name: str, value: object) -> int:
-    number = _number(name, value)
-    if not math.isfinite(number) or number != int(number):
-        raise InvalidOptionError(name, f"{name} must be a whole number, not {value!r}")
-    return int(number)
-
-
-def _number(name: str, value: object) -> float:
-    if isinstance(value, bool):
-        raise InvalidOptionError(name, f"{name} must be a number, not {value!r}")
-    try:
-        return float(cast("str", value))
-    except (TypeError, ValueError, OverflowError):  # Overflow: a whole number > 1e308
-        raise InvalidOptionError(
-            name, f"{name} must be a number, not {value!r}"
-        ) from None

@@ -8,7 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from custom_components.cosyvoice.api.split import group_for_tasks, split_text
-from custom_components.cosyvoice.api.text import MAX_CHARS_PER_MESSAGE, billed_length
+from custom_components.cosyvoice.api.text import (
+    MAX_CHARS_PER_MESSAGE,
+    Piece,
+    billed_length,
+)
 from tests.strategies import awkward_text
 
 # Small limits make every cutting path run: sentences, clauses, words, anywhere.
@@ -35,10 +39,20 @@ def test_split_cuts_long_sentences_at_clauses_then_words_then_anywhere() -> None
     assert split_text("短。", 10) == ["短。"]
 
 
+def _measured(texts: list[str]) -> list[Piece]:
+    return [Piece(text, billed_length(text)) for text in texts]
+
+
 def test_group_for_tasks() -> None:
-    pieces = ["a" * 40, "b" * 40, "c" * 40, "d" * 10]
-    assert group_for_tasks(pieces, 90) == [["a" * 40, "b" * 40], ["c" * 40, "d" * 10]]
-    assert group_for_tasks(["x"], 90) == [["x"]]
+    a, b, c, d = _measured(["a" * 40, "b" * 40, "c" * 40, "d" * 10])
+    assert group_for_tasks([a, b, c, d], 90) == [[a, b], [c, d]]
+    assert group_for_tasks(_measured(["x"]), 90) == [_measured(["x"])]
+
+
+def test_group_for_tasks_goes_by_the_lengths_it_is_given() -> None:
+    """The lengths measured once are used, not measured again."""
+    pieces = [Piece("a", 50), Piece("b", 50)]
+    assert group_for_tasks(pieces, 90) == [[pieces[0]], [pieces[1]]]
 
 
 @given(awkward_text, limits)
@@ -62,12 +76,13 @@ def test_split_text_gives_back_the_text_in_pieces_that_fit(
 
 
 @given(st.lists(awkward_text, max_size=12), limits)
-def test_group_for_tasks_keeps_order_and_fits(pieces: list[str], limit: int) -> None:
+def test_group_for_tasks_keeps_order_and_fits(texts: list[str], limit: int) -> None:
     """Groups keep the pieces in order, each within the limit unless one piece is over it."""
+    pieces = _measured(texts)
     groups = group_for_tasks(pieces, limit)
     assert [piece for group in groups for piece in group] == pieces
     assert all(groups)
     for group in groups:
-        assert sum(map(billed_length, group)) <= limit or len(group) == 1
+        assert sum(p.length for p in group) <= limit or len(group) == 1
     for group, after in itertools.pairwise(groups):
-        assert sum(map(billed_length, group)) + billed_length(after[0]) > limit
+        assert sum(p.length for p in group) + after[0].length > limit

@@ -16,15 +16,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.cosyvoice.const import (
     CONF_FORMAT,
     CONF_HTTP_URL,
-    CONF_INSTRUCTION,
     CONF_LONG_TEXT_THRESHOLD,
     CONF_MODEL,
-    CONF_PITCH,
-    CONF_RATE,
     CONF_ROUTE,
     CONF_SAMPLE_RATE,
     CONF_VOICE,
-    CONF_VOLUME,
 )
 from custom_components.cosyvoice.profiles import profiles
 from devtools.emulator import DashScopeEmulator
@@ -36,9 +32,9 @@ SETTINGS = {
     CONF_MODEL: "cosyvoice-v2",
     CONF_FORMAT: "wav",
     CONF_SAMPLE_RATE: "16000",
-    CONF_VOLUME: 60,
-    CONF_RATE: 1.2,
-    CONF_PITCH: 0.9,
+    "volume": 60,
+    "rate": 1.2,
+    "pitch": 0.9,
     CONF_LONG_TEXT_THRESHOLD: 300,
     CONF_ROUTE: "auto",
 }
@@ -110,7 +106,7 @@ async def test_add_a_profile_in_two_steps_gives_it_an_entity(
     assert dict(alarms.data) == {
         **SETTINGS,
         CONF_SAMPLE_RATE: 16000,
-        CONF_INSTRUCTION: "",
+        "instruction": "",
         CONF_VOICE: "longhua_v2",
     }
     entity = tts_entity(hass, loaded_entry, alarms)
@@ -150,11 +146,11 @@ async def test_reconfigure_a_profile_reloads_once_and_only_when_changed(
 
     assert await save(SETTINGS, "longhua_v2") == 1
     assert await save(SETTINGS, "longhua_v2") == 0
-    assert await save({**SETTINGS, CONF_VOLUME: 70}, "longhua_v2") == 1
-    assert first_profile(loaded_entry).data[CONF_VOLUME] == 70
+    assert await save({**SETTINGS, "volume": 70}, "longhua_v2") == 1
+    assert first_profile(loaded_entry).data["volume"] == 70
     entity = tts_entity(hass, loaded_entry)
     assert entity.entity_id == entity_id
-    assert (entity.default_options or {})[CONF_VOLUME] == 70
+    assert (entity.default_options or {})["volume"] == 70
     assert not loaded_entry.update_listeners
 
 

@@ -55,7 +55,17 @@ from .errors import (
 )
 from .keep_ready import KeepReady, KeepReadySettings
 from .models import DEFAULT_MODEL, MODELS
-from .options import SynthesisOptions, default_voice, voice_for_model
+from .options import (
+    OPTION_TABLE,
+    OptionRule,
+    SynthesisOptions,
+    default_voice,
+    options_from,
+    voice_for_model,
+)
+from .options import (
+    RULES as OPTION_RULES,
+)
 from .pool import ConnectionPool, PoolSettings
 from .request_record import SynthesisResult
 from .retry import NO_RETRY, RetryPolicy
@@ -84,6 +94,8 @@ __all__ = [
     "MAX_VOICE_PROMPT_CHARS",
     "MODELS",
     "NO_RETRY",
+    "OPTION_RULES",
+    "OPTION_TABLE",
     "OPUS_SAMPLE_RATES",
     "REGION_CN",
     "REGION_CUSTOM",
@@ -110,6 +122,7 @@ __all__ = [
     "InvalidVoiceSampleError",
     "KeepReady",
     "KeepReadySettings",
+    "OptionRule",
     "PoolClosedError",
     "PoolSettings",
     "PoolTimeoutError",
@@ -139,6 +152,7 @@ __all__ = [
     "http_serves",
     "languages_for_model",
     "normalize_language",
+    "options_from",
     "parse_custom_voice_id",
     "picker_voices",
     "voice_for_model",

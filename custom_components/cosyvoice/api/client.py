@@ -16,12 +16,12 @@ from .enrollment import VoiceEnrollment
 from .errors import CosyVoiceError
 from .http import HttpSynthesizer
 from .keep_ready import KeepReady, KeepReadySettings
-from .options import SynthesisOptions
+from .options import Route, SynthesisOptions
 from .planning import RequestPlan, plan_request
 from .pool import ConnectionPool, PoolSettings
 from .request_record import RequestRecord, SynthesisResult
 from .retry import RetryPolicy
-from .router import Route, RoutingSettings, choose_route
+from .router import RoutingSettings, choose_route
 from .runner import TaskRunner
 from .stats import ClientStats
 from .task import SynthesisTask, TaskState

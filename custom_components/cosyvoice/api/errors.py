@@ -40,7 +40,7 @@ class InvalidRequestError(CosyVoiceError):
 
 
 class InvalidOptionError(InvalidRequestError, ValueError):
-    """An option (model, voice, format, sample rate, volume, rate, pitch…) is invalid.
+    """An option (see :data:`.options.OPTION_TABLE`) is invalid.
 
     Raised before anything is sent.
     """

@@ -22,8 +22,7 @@ from .errors import (
     ServiceUnavailableError,
     SynthesisTimeoutError,
 )
-from .options import SynthesisOptions
-from .protocol import synthesis_parameters
+from .options import SynthesisOptions, wire_parameters
 from .rest import Post, api_headers, error_from_body, json_object, raise_for_status
 
 SSE_HEADER = "X-DashScope-SSE"
@@ -42,7 +41,7 @@ def request_body(text: str, options: SynthesisOptions) -> dict[str, Any]:
     """The POST body: every option inside ``input``, as the official example does."""
     return {
         "model": options.model,
-        "input": {"text": text, **synthesis_parameters(options)},
+        "input": {"text": text, **wire_parameters(options, "http")},
     }
 
 

@@ -1,6 +1,7 @@
 """The DashScope duplex WebSocket protocol: message builders and event parsing.
 
-Pure functions, no I/O; the one place where wire field names live.
+Pure functions, no I/O; the one place where the messages' wire field names live
+(the options' own wire names are in :data:`.options.OPTION_TABLE`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .errors import ProtocolError
-from .options import SynthesisOptions
+from .options import SynthesisOptions, wire_parameters
 
 AUTHORIZATION_HEADER: Final = "Authorization"
 WORKSPACE_HEADER: Final = "X-DashScope-WorkSpace"
@@ -32,33 +33,9 @@ def handshake_headers(
     return headers
 
 
-def synthesis_parameters(options: SynthesisOptions) -> dict[str, Any]:
-    """The options as the service names them; shared by run-task and the HTTP API."""
-    parameters: dict[str, Any] = {
-        "voice": options.voice,
-        "format": options.format,
-        "sample_rate": options.sample_rate,
-        "volume": options.volume,
-        "rate": options.rate,
-        "pitch": options.pitch,
-    }
-    if options.enable_ssml:
-        parameters["enable_ssml"] = True
-    if options.bit_rate is not None:
-        parameters["bit_rate"] = options.bit_rate
-    if options.language_hints:
-        parameters["language_hints"] = list(options.language_hints)
-    if options.instruction:
-        parameters["instruction"] = options.instruction
-    if options.seed is not None:
-        parameters["seed"] = options.seed
-    parameters.update(options.extra)
-    return parameters
-
-
 def run_task(task_id: str, options: SynthesisOptions) -> str:
     """The run-task message that opens a synthesis task."""
-    parameters = {"text_type": "PlainText", **synthesis_parameters(options)}
+    parameters = {"text_type": "PlainText", **wire_parameters(options, "websocket")}
     return _message(
         "run-task",
         task_id,

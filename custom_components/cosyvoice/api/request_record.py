@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from .audio import EXTENSIONS, AudioFormat
 from .errors import CosyVoiceError
 from .http import HttpResponse
-from .options import SynthesisOptions
-from .router import Route
+from .options import Route, SynthesisOptions
 from .stats import ClientStats
 from .task import SynthesisTask
 

@@ -7,10 +7,9 @@ from typing import Literal
 
 from .errors import InvalidOptionError
 from .models import MODELS
+from .options import Route
 from .planning import RequestPlan
-from .text import billed_length
 
-Route = Literal["websocket", "http"]
 RouteChoice = Literal["auto", "websocket", "http"]
 ROUTE_CHOICES: tuple[RouteChoice, ...] = ("auto", "websocket", "http")
 
@@ -70,7 +69,6 @@ def choose_route(
         return "http"
     if settings.route == "websocket" or plan.ssml or not http_possible:
         return "websocket"
-    length = sum(billed_length(piece) for pieces in plan.tasks for piece in pieces)
-    if length > settings.long_text_threshold or warm_connection:
+    if plan.length > settings.long_text_threshold or warm_connection:
         return "websocket"
     return "http"

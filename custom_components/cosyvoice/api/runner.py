@@ -18,14 +18,14 @@ from .audio import task_joiner
 from .connection import Timeouts
 from .errors import ConnectionDroppedError, CosyVoiceError
 from .http import HttpResponse, HttpSynthesizer
-from .options import SynthesisOptions
+from .options import Route, SynthesisOptions
 from .planning import RequestPlan
 from .pool import ConnectionPool
 from .request_record import RequestRecord
 from .retry import RetryPolicy
-from .router import Route
 from .stats import ClientStats
 from .task import SynthesisTask, TaskState
+from .text import Piece
 from .text_stream import StreamingSettings, TextPump, stream_text_audio
 
 _LOGGER = logging.getLogger(__name__)
@@ -133,13 +133,13 @@ class TaskRunner:
         return b"".join(files)
 
     async def task_audio(
-        self, pieces: list[str], options: SynthesisOptions, record: RequestRecord
+        self, pieces: list[Piece], options: SynthesisOptions, record: RequestRecord
     ) -> AsyncGenerator[bytes]:
         """One attempt: a task for these text pieces, its audio as it comes."""
         task = await self.start(options, record)
         try:
             for piece in pieces:
-                await task.send_text(piece)
+                await task.send_text(piece.text, length=piece.length)
             await task.finish()
             async for chunk in task:
                 yield chunk
@@ -149,7 +149,7 @@ class TaskRunner:
 
     async def task_file(
         self,
-        pieces: list[str],
+        pieces: list[Piece],
         options: SynthesisOptions,
         new_joiner: Callable[[], Callable[[bytes], bytes]],
         record: RequestRecord,
@@ -229,7 +229,7 @@ class TaskRunner:
         """One attempt at the SSE audio of a short text."""
         assert http is not None
         response = HttpResponse()
-        async for chunk in http.stream(plan.tasks[0][0], plan.options, response):
+        async for chunk in http.stream(plan.tasks[0][0].text, plan.options, response):
             record.audio_started()
             yield chunk
         record.add_http(response)
@@ -240,7 +240,7 @@ class TaskRunner:
         """One attempt at the whole audio of a short text from the HTTP API."""
         assert http is not None
         response = HttpResponse()
-        audio = await http.download(plan.tasks[0][0], plan.options, response)
+        audio = await http.download(plan.tasks[0][0].text, plan.options, response)
         record.audio_started()
         record.add_http(response)
         return audio

@@ -9,6 +9,7 @@ from .text import (
     MAX_CHARS_PER_MESSAGE,
     MAX_CHARS_PER_TASK,
     SENTENCE_MARKS,
+    Piece,
     billed_length,
 )
 
@@ -25,22 +26,30 @@ def split_text(text: str, limit: int = MAX_CHARS_PER_MESSAGE) -> list[str]:
     long by itself is cut at clauses, then between words, then anywhere. Joined, the
     pieces give back the text exactly.
     """
+    return [piece.text for piece in split_measured(text, billed_length(text), limit)]
+
+
+def split_measured(
+    text: str, length: int, limit: int = MAX_CHARS_PER_MESSAGE
+) -> list[Piece]:
+    """:func:`split_text` of text whose billed ``length`` is known, with theirs."""
+    if length <= limit:
+        return [Piece(text, length)]
     return _pack(_units(text, limit, 0), limit)
 
 
 def group_for_tasks(
-    pieces: list[str], limit: int = MAX_CHARS_PER_TASK
-) -> list[list[str]]:
+    pieces: list[Piece], limit: int = MAX_CHARS_PER_TASK
+) -> list[list[Piece]]:
     """Group consecutive pieces into tasks of at most ``limit`` billed characters."""
-    tasks: list[list[str]] = []
+    tasks: list[list[Piece]] = []
     size = limit + 1
     for piece in pieces:
-        length = billed_length(piece)
-        if size + length > limit:
+        if size + piece.length > limit:
             tasks.append([])
             size = 0
         tasks[-1].append(piece)
-        size += length
+        size += piece.length
     return tasks
 
 
@@ -52,7 +61,7 @@ def _units(text: str, limit: int, level: int) -> list[str]:
     if billed_length(text) <= limit:
         return [text]
     if level == len(_BOUNDARIES):
-        return _pack(list(text), limit)
+        return [piece.text for piece in _pack(list(text), limit)]
     units: list[str] = []
     for unit in _BOUNDARIES[level].split(text):
         if unit:
@@ -60,18 +69,18 @@ def _units(text: str, limit: int, level: int) -> list[str]:
     return units
 
 
-def _pack(units: list[str], limit: int) -> list[str]:
+def _pack(units: list[str], limit: int) -> list[Piece]:
     """Join consecutive units greedily while they fit."""
-    pieces: list[str] = []
+    pieces: list[Piece] = []
     current: list[str] = []
     size = 0
     for unit in units:
         length = billed_length(unit)
         if current and size + length > limit:
-            pieces.append("".join(current))
+            pieces.append(Piece("".join(current), size))
             current, size = [], 0
         current.append(unit)
         size += length
     if current:
-        pieces.append("".join(current))
+        pieces.append(Piece("".join(current), size))
     return pieces

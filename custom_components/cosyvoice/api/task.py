@@ -94,10 +94,15 @@ class SynthesisTask:
                 ProtocolError(f"{type(event).__name__} before task-started")
             )
 
-    async def send_text(self, text: str) -> None:
-        """Send the next piece of text (a continue-task)."""
+    async def send_text(self, text: str, *, length: int | None = None) -> None:
+        """Send the next piece of text (a continue-task).
+
+        ``length``: its billed characters, when the caller measured and checked it
+        already (a planned or batched piece); else it is checked here.
+        """
         self._check_can_send()
-        length = check_text(text, limit=MAX_CHARS_PER_MESSAGE)
+        if length is None:
+            length = check_text(text, limit=MAX_CHARS_PER_MESSAGE)
         if self.sent_characters + length > MAX_CHARS_PER_TASK:
             raise InvalidTextError(
                 f"a task takes at most {MAX_CHARS_PER_TASK} billed characters"

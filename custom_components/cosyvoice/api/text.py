@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Final, NamedTuple
 
 from .errors import InvalidTextError, TextTooLongError
 
@@ -45,13 +45,25 @@ def billed_length(text: str) -> int:
     return len(text) + sum(1 for _ in _HAN_RE.finditer(text))
 
 
-def check_text(text: str, *, limit: int = MAX_CHARS_PER_MESSAGE) -> int:
-    """Refuse empty or over-long text; return its billed length."""
+class Piece(NamedTuple):
+    """A piece of text to send, with its billed length: measured once, passed along."""
+
+    text: str
+    length: int
+
+
+def measure(text: str) -> int:
+    """Refuse empty or invalid text; return its billed length."""
     if not text or not text.strip():
         raise InvalidTextError("text is empty")
     if not text.isascii() and _SURROGATE_RE.search(text):
         raise InvalidTextError("text has a lone surrogate, which is not valid Unicode")
-    length = billed_length(text)
+    return billed_length(text)
+
+
+def check_text(text: str, *, limit: int = MAX_CHARS_PER_MESSAGE) -> int:
+    """Refuse empty, invalid or over-long text; return its billed length."""
+    length = measure(text)
     if length > limit:
         raise TextTooLongError(
             f"text is {length} billed characters; the limit is {limit}"

@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from typing import Final
 
 from .errors import CosyVoiceError, InvalidOptionError
-from .split import split_text
+from .split import split_measured
 from .task import SynthesisTask
 from .text import (
     MAX_CHARS_PER_MESSAGE,
     MAX_CHARS_PER_TASK,
     SENTENCE_MARKS,
+    Piece,
     billed_length,
+    measure,
 )
 
 
@@ -73,7 +75,7 @@ class TextBatcher:
         """Text received but not yet handed out."""
         return self._pending
 
-    def feed(self, text: str) -> list[str]:
+    def feed(self, text: str) -> list[Piece]:
         """Add text; return the batches now complete (possibly none)."""
         self._pending += text
         cut = 0
@@ -89,19 +91,20 @@ class TextBatcher:
         ready, self._pending = self._pending[:cut], self._pending[cut:]
         return _pieces(ready)
 
-    def flush(self) -> list[str]:
+    def flush(self) -> list[Piece]:
         """Hand out everything pending (after a pause, or at the end of the text)."""
         ready, self._pending = self._pending, ""
         return _pieces(ready)
 
 
-def _pieces(text: str) -> list[str]:
-    """Sendable messages: never whitespace only, never over the per-message limit."""
+def _pieces(text: str) -> list[Piece]:
+    """Sendable messages: never whitespace only, never over the per-message limit.
+
+    Each is measured here, once, and checked as the task would check it.
+    """
     if not text.strip():
         return []
-    if billed_length(text) <= MAX_CHARS_PER_MESSAGE:
-        return [text]
-    return split_text(text)
+    return split_measured(text, measure(text))
 
 
 class _End:
@@ -253,12 +256,11 @@ class _Writer:
             await self._task.finish()
             self._task = None
 
-    async def _send(self, pieces: list[str]) -> None:
+    async def _send(self, pieces: list[Piece]) -> None:
         for piece in pieces:
-            length = billed_length(piece)
             if (
                 self._task is not None
-                and self._task.sent_characters + length > MAX_CHARS_PER_TASK
+                and self._task.sent_characters + piece.length > MAX_CHARS_PER_TASK
             ):
                 await self._task.finish()
                 self._task = None
@@ -266,7 +268,7 @@ class _Writer:
                 self._task = await self._start_task()
                 self.started.append(self._task)
                 self._tasks.put_nowait(self._task)
-            await self._task.send_text(piece)
+            await self._task.send_text(piece.text, length=piece.length)
 
 
 async def stream_text_audio(
