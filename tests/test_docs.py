@@ -1,6 +1,8 @@
 """The README tells the truth about what the repository holds.
 
-- its quality-scale table and ``quality_scale.yaml`` give every rule the same status.
+- its quality-scale table and ``quality_scale.yaml`` give every rule the same status;
+- its module tables name every module of the integration and of the client, and no
+  module that does not exist.
 """
 
 from __future__ import annotations
@@ -212,3 +214,54 @@ def test_every_docs_rule_done_points_at_sections_that_exist() -> None:
         if broken := [link for link in links if link not in anchors]:
             missing[rule] = broken
     assert missing == {}, f"links to README sections that do not exist: {missing}"
+
+
+# --- the module tables ----------------------------------------------------------------
+
+
+def _module_tables() -> dict[Path, set[str]]:
+    """Per folder, the modules its README section's table names.
+
+    A section whose heading names a folder (``custom_components/cosyvoice/api/``) lists
+    that folder's modules in a table whose first column is headed ``module``.
+    """
+    tables: dict[Path, set[str]] = {}
+    for section in _sections(README.read_text()):
+        folder = re.search(r"`(custom_components/[\w/]+/)`", section.title)
+        if folder is None:
+            continue
+        names: set[str] = set()
+        for table in _tables(section.lines):
+            if table[0][0] == "module":
+                names |= {
+                    n for row in table[1:] for n in re.findall(r"`(\w+\.py)`", row[0])
+                }
+        assert names, f"the section {section.title!r} has no module table"
+        tables[ROOT / folder[1]] = names
+    return tables
+
+
+def _packages() -> dict[Path, set[str]]:
+    """Every folder of the integration that holds Python modules, and its modules."""
+    found: dict[Path, set[str]] = {}
+    for path in INTEGRATION.rglob("*.py"):
+        if "__pycache__" not in path.parts:
+            found.setdefault(path.parent, set()).add(path.name)
+    return found
+
+
+def test_the_module_tables_name_every_module_and_no_other() -> None:
+    tables, packages = _module_tables(), _packages()
+    problems = []
+    for folder in sorted(packages.keys() | tables.keys()):
+        where = f"{folder.relative_to(ROOT)}/"
+        if folder not in tables:
+            problems.append(f"no README section has a module table for {where}")
+            continue
+        if missing := sorted(packages.get(folder, set()) - tables[folder]):
+            problems.append(f"the table for {where} leaves out {', '.join(missing)}")
+        if extra := sorted(tables[folder] - packages.get(folder, set())):
+            problems.append(
+                f"the table for {where} names {', '.join(extra)}, which do not exist"
+            )
+    assert problems == [], "README.md's module tables: " + "; ".join(problems)
