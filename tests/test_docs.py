@@ -2,21 +2,28 @@
 
 - its quality-scale table and ``quality_scale.yaml`` give every rule the same status;
 - its module tables name every module of the integration and of the client, and no
-  module that does not exist.
+  module that does not exist;
+- the version is stated once, in ``manifest.json``.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from custom_components.cosyvoice import api
+from custom_components.cosyvoice.api.credentials import user_agent
+
 ROOT = Path(__file__).parents[1]
 README = ROOT / "README.md"
 INTEGRATION = ROOT / "custom_components" / "cosyvoice"
 QUALITY_SCALE = INTEGRATION / "quality_scale.yaml"
+MANIFEST = INTEGRATION / "manifest.json"
 
 # Every rule of the integration quality scale and its tier, as
 # home-assistant/developers.home-assistant lists them in
@@ -265,3 +272,47 @@ def test_the_module_tables_name_every_module_and_no_other() -> None:
                 f"the table for {where} names {', '.join(extra)}, which do not exist"
             )
     assert problems == [], "README.md's module tables: " + "; ".join(problems)
+
+
+# --- one version ----------------------------------------------------------------------
+
+
+def _version() -> str:
+    version = json.loads(MANIFEST.read_text())["version"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version), version
+    return str(version)
+
+
+def _as_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def test_pyproject_states_no_version() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert "version" not in project, "the version is manifest.json's alone"
+    assert project.get("dynamic") == ["version"]
+
+
+def test_hacs_json_states_no_version() -> None:
+    assert "version" not in json.loads((ROOT / "hacs.json").read_text())
+
+
+def test_the_client_says_the_manifests_version() -> None:
+    assert _version() == api.VERSION
+    assert user_agent().startswith(f"ha-cosyvoice/{_version()} ")
+
+
+def test_the_readme_names_no_version_after_the_manifests() -> None:
+    """Earlier versions may be named (upgrades from them); none later than this one.
+
+    Home Assistant's calendar versions (2025.4) are not this integration's, nor are
+    measurements (0.5 to 1.1 ms).
+    """
+    version = r"(\d{1,2}\.\d+(?:\.\d+)?)\b(?!\s*(?:s|ms|µs|×|%|KB|MB|GB|Hz|kHz)\b)"
+    mentioned = re.findall(
+        r"\b(?:[Vv]ersions?|from|to|before|after|since|until)\s+v?" + version,
+        README.read_text(),
+    )
+    assert mentioned  # the scan sees the mentions of 0.2 at all
+    later = [v for v in mentioned if _as_tuple(v) > _as_tuple(_version())]
+    assert later == [], f"the README names versions after {_version()}: {later}"
