@@ -125,3 +125,17 @@ def test_the_glue_names_options_only_through_the_table() -> None:
         if re.search(r"\bpitch\b", path.read_text(encoding="utf-8"))
     ]
     assert [p.relative_to(COMPONENT).as_posix() for p in modules] == ["api/options.py"]
+
+
+def test_only_the_reactions_decide_what_the_home_sees_of_an_error() -> None:
+    """A refused key, an account that cannot pay: each reaction is written once."""
+    calls = (
+        "async_start_reauth(",
+        "async_create_invalid_auth_issue(",
+        "availability.failed(",
+    )
+    for path in COMPONENT.glob("*.py"):
+        if path.name in ("reactions.py", "issues.py"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not [c for c in calls if c in text], path.name

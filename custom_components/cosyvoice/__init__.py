@@ -10,22 +10,14 @@ from collections.abc import Callable
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.exceptions import (
-    ConfigEntryAuthFailed,
-    ConfigEntryError,
-    ConfigEntryNotReady,
-)
+from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
-from .api import AuthenticationError, CosyVoiceError, InvalidRequestError
+from .api import CosyVoiceError, InvalidRequestError
 from .availability import Availability
 from .const import DOMAIN
-from .issues import (
-    async_create_invalid_auth_issue,
-    async_delete_issues,
-    async_update_voice_missing_issue,
-)
+from .issues import async_delete_issues, async_update_voice_missing_issue
 from .own_voices import OwnVoices
 from .previews import async_setup_previews
 from .profiles import (
@@ -33,6 +25,7 @@ from .profiles import (
     async_reload_on_profile_change,
     profiles,
 )
+from .reactions import react, recovered, setup_failed
 from .runtime import CosyVoiceConfigEntry, CosyVoiceData, build_client
 from .services import async_setup_services
 
@@ -68,19 +61,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
         ) from err
     try:
         await client.pool.warm_up()
-    except AuthenticationError as err:
-        await client.close()
-        async_create_invalid_auth_issue(hass, entry)
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="invalid_auth"
-        ) from err
     except CosyVoiceError as err:
         await client.close()
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key=err.kind,
-            translation_placeholders={"detail": str(err)},
-        ) from err
+        raise setup_failed(hass, entry, err) from err
     async_delete_issues(hass, entry)
     voices = OwnVoices(client)
     await voices.async_refresh()
@@ -112,14 +95,10 @@ def _keep_ready_outcome(
 
     @callback
     def outcome(error: CosyVoiceError | None) -> None:
-        availability = entry.runtime_data.availability
         if error is None:
-            availability.succeeded()
-        elif isinstance(error, AuthenticationError):
-            entry.async_start_reauth(hass)
-            async_create_invalid_auth_issue(hass, entry)
+            recovered(hass, entry, spoke=False)
         else:
-            availability.failed(error)
+            react(hass, entry, None, error)
 
     return outcome
 

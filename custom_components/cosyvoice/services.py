@@ -23,9 +23,9 @@ from homeassistant.helpers import config_validation as cv
 
 from .api import CosyVoiceError, CustomVoice, VoiceNotReadyError, VoiceStatus
 from .const import CONF_MODEL, CONF_VOICE, DOMAIN
-from .error_mapping import to_ha_error
 from .previews import async_forget_preview, async_keep_preview
 from .profiles import profiles
+from .reactions import translated
 from .runtime import CosyVoiceConfigEntry, option
 from .voice_sample import async_sample_source
 
@@ -100,7 +100,7 @@ def _as_admin(hass: HomeAssistant, handler: Any) -> Any:
         try:
             response: ServiceResponse = await handler(hass, entry, call)
         except CosyVoiceError as err:
-            raise to_ha_error(err) from err
+            raise translated(err) from err
         return response if call.return_response else None
 
     return run

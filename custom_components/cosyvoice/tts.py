@@ -20,31 +20,17 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import (
-    AccountError,
-    AuthenticationError,
-    CosyVoiceError,
-    StreamingSettings,
-    SynthesisOptions,
-    VoiceNotFoundError,
-    wav_header,
-)
+from .api import CosyVoiceError, StreamingSettings, SynthesisOptions, wav_header
 from .const import (
     CONF_MODEL,
     CONF_VOICE,
 )
 from .device import profile_device
-from .error_mapping import to_ha_error
-from .issues import (
-    async_create_account_issue,
-    async_create_invalid_auth_issue,
-    async_delete_account_issue,
-    async_update_voice_missing_issue,
-)
 from .languages import default_language, supported_languages
 from .option_table import PER_MESSAGE
 from .own_voices import voice_choices
 from .profiles import entity_unique_id, profiles
+from .reactions import react, recovered
 from .request_options import default_options, resolve
 from .runtime import CosyVoiceConfigEntry, option, profile_routing
 
@@ -191,25 +177,8 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
 
     def _succeeded(self) -> None:
         """Speech came through: the service is reachable and the account pays."""
-        self._entry.runtime_data.availability.succeeded()
-        async_delete_account_issue(self.hass, self._entry.entry_id)
+        recovered(self.hass, self._entry, spoke=True)
 
     def _failed(self, err: CosyVoiceError) -> HomeAssistantError:
-        """The translated error, after telling the user what only they can fix.
-
-        A rejected key asks for a new one (reauthentication and a repair issue), an
-        account that cannot pay raises a repair issue, so does a configured own voice
-        that was deleted, and an outage is logged once.
-        """
-        if isinstance(err, AuthenticationError):
-            self._entry.async_start_reauth(self.hass)
-            async_create_invalid_auth_issue(self.hass, self._entry)
-        elif isinstance(err, AccountError):
-            async_create_account_issue(self.hass, self._entry, err)
-        elif isinstance(err, VoiceNotFoundError):
-            async_update_voice_missing_issue(
-                self.hass, self._profile, self._entry.runtime_data.voices
-            )
-        self._entry.runtime_data.availability.failed(err)
-        _LOGGER.debug("Synthesis failed: %s", err)
-        return to_ha_error(err)
+        """The translated error, once the home was shown what it means."""
+        return react(self.hass, self._entry, self._profile, err)

@@ -48,14 +48,12 @@ class VoiceNotFoundError(InvalidRequestError):
     """No voice of the account has this id (deleted here or in the console)."""
 
     kind = "voice_not_found"
-    caller_error = True
 
 
 class VoiceNotReadyError(InvalidRequestError):
     """The voice is still being made, or the service's review rejected it."""
 
     kind = "voice_not_ready"
-    caller_error = True
 
     def __init__(self, message: str, *, status: str) -> None:
         """Keep the status the voice was left in."""
@@ -67,7 +65,6 @@ class VoiceRefusedError(InvalidRequestError):
     """The service refused to make or change a voice (its message says why)."""
 
     kind = "voice_refused"
-    caller_error = True
 
 
 @dataclass(frozen=True, slots=True)

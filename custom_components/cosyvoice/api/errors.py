@@ -1,20 +1,67 @@
-"""Typed errors of the CosyVoice client, and the mapping from DashScope's error codes.
+"""Typed errors of the CosyVoice client, and the rules that read and retry them.
+
+What each kind means is one table (:data:`KINDS`); how the service's refusals are
+read is one ordered list (:data:`ERROR_RULES`).
 
 Every message is safe to log and show: none ever contains the API key.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorKind:
+    """What one kind of failure means: whether it is tried again, and whose it is."""
+
+    name: str
+    """As a user is told it: the key of its translation."""
+    retried: bool = False
+    """A fresh attempt may succeed (network, throttling, server trouble)."""
+    retried_after_audio: bool = False
+    """Even once audio was made, a caller who has heard none of it yet (who gets the
+    whole file at the end) may try again. A listener must never hear the start twice,
+    so a stream is never retried after its first audio."""
+    caller: bool = False
+    """The caller asked for something wrong (an option, the text): not a fault."""
+
+
+KINDS: Final[tuple[ErrorKind, ...]] = (
+    ErrorKind("invalid_auth"),
+    ErrorKind("account_error"),
+    ErrorKind("rate_limited", retried=True),
+    ErrorKind("service_unavailable", retried=True),
+    ErrorKind("cannot_connect", retried=True),
+    ErrorKind("connection_dropped", retried=True, retried_after_audio=True),
+    ErrorKind("timeout"),
+    ErrorKind("busy"),
+    ErrorKind("not_loaded"),
+    ErrorKind("invalid_option", caller=True),
+    ErrorKind("invalid_ssml", caller=True),
+    ErrorKind("text_too_long", caller=True),
+    ErrorKind("invalid_text", caller=True),
+    ErrorKind("content_filtered", caller=True),
+    ErrorKind("invalid_voice_sample", caller=True),
+    ErrorKind("voice_not_found", caller=True),
+    ErrorKind("voice_not_ready", caller=True),
+    ErrorKind("voice_refused", caller=True),
+    ErrorKind("synthesis_failed"),
+)
+"""Every kind of failure; an error class names its kind, and this says what it means."""
+
+KIND: Final[dict[str, ErrorKind]] = {kind.name: kind for kind in KINDS}
+
+ERROR_KINDS: Final[tuple[str, ...]] = tuple(KIND)
+"""Every :attr:`CosyVoiceError.kind`, for a UI that names them all."""
+
 
 class CosyVoiceError(Exception):
     """Base class of every error the client raises."""
 
     kind: str = "synthesis_failed"
-    """What went wrong, as a user is told it: one of :data:`ERROR_KINDS`."""
-    caller_error: bool = False
-    """The caller asked for something wrong (an option, the text): not a fault."""
-    retryable: bool = False
-    """A fresh attempt may succeed (network, throttling, server trouble)."""
+    """What went wrong: one of :data:`ERROR_KINDS`, whose meaning :data:`KINDS` says."""
     after_audio: bool = False
     """The failing task had already made audio (set by the task that failed)."""
 
@@ -31,6 +78,28 @@ class CosyVoiceError(Exception):
         self.code = code
         self.request_id = request_id
 
+    @property
+    def caller_error(self) -> bool:
+        """The caller asked for something wrong (an option, the text): not a fault."""
+        return KIND[self.kind].caller
+
+    @property
+    def retryable(self) -> bool:
+        """Whether a stream may try again after this error (see :func:`worth_retrying`)."""
+        return worth_retrying(self)
+
+
+def worth_retrying(error: CosyVoiceError, *, restartable: bool = False) -> bool:
+    """The one rule of what is tried again: the error's kind decides.
+
+    ``restartable``: the caller gets the whole file at the end, so it has heard
+    nothing yet even when audio was made.
+    """
+    kind = KIND[error.kind]
+    if error.after_audio:
+        return restartable and kind.retried_after_audio
+    return kind.retried
+
 
 # --- The request was wrong: fix it, don't retry ----------------------------------------
 
@@ -46,7 +115,6 @@ class InvalidOptionError(InvalidRequestError, ValueError):
     """
 
     kind = "invalid_option"
-    caller_error = True
 
     def __init__(self, option: str, message: str) -> None:
         """Name the offending option so a UI can point at it."""
@@ -58,7 +126,6 @@ class InvalidTextError(InvalidRequestError, ValueError):
     """The text is empty, too long or otherwise unusable. Raised before sending."""
 
     kind = "invalid_text"
-    caller_error = True
 
 
 class TextTooLongError(InvalidTextError):
@@ -77,7 +144,6 @@ class ContentFilteredError(InvalidRequestError):
     """DashScope's content inspection rejected the text."""
 
     kind = "content_filtered"
-    caller_error = True
 
 
 # --- The account or key: the user must act ---------------------------------------------
@@ -102,7 +168,6 @@ class RateLimitedError(CosyVoiceError):
     """The account's request rate or concurrency quota is exceeded."""
 
     kind = "rate_limited"
-    retryable = True
 
 
 class ConnectivityError(CosyVoiceError):
@@ -113,22 +178,16 @@ class ServiceUnavailableError(ConnectivityError):
     """The service had an internal error or is overloaded (HTTP 5xx, InternalError)."""
 
     kind = "service_unavailable"
-    retryable = True
 
 
 class CannotConnectError(ConnectivityError):
     """No connection could be made (refused, DNS, TLS, handshake timeout)."""
 
     kind = "cannot_connect"
-    retryable = True
 
 
 class ConnectionDroppedError(ConnectivityError):
-    """The connection broke during a task.
-
-    Retryable only while no audio was handed to the caller: a retry after that would
-    make the listener hear the start of the message twice.
-    """
+    """The connection broke during a task: tried again as its kind says."""
 
     kind = "connection_dropped"
 
@@ -142,7 +201,6 @@ class ConnectionDroppedError(ConnectivityError):
         """
         super().__init__(message)
         self.audio_delivered = self.after_audio = audio_delivered
-        self.retryable = not audio_delivered
         self.stale_connection = stale_connection
 
 
@@ -178,55 +236,95 @@ class TaskFailedError(CosyVoiceError):
     """A task-failed event whose code fits no narrower class."""
 
 
-ERROR_KINDS: tuple[str, ...] = (
-    "invalid_auth",
-    "account_error",
-    "rate_limited",
-    "service_unavailable",
-    "cannot_connect",
-    "connection_dropped",
-    "timeout",
-    "busy",
-    "not_loaded",
-    "invalid_option",
-    "invalid_ssml",
-    "text_too_long",
-    "invalid_text",
-    "content_filtered",
-    "invalid_voice_sample",
-    "voice_not_found",
-    "voice_not_ready",
-    "voice_refused",
-    "synthesis_failed",
-)
-"""Every :attr:`CosyVoiceError.kind`, for a UI that names them all."""
+@dataclass(frozen=True, slots=True)
+class ErrorRule:
+    """One line of how the service's refusals are read: the first that matches wins.
 
-_AUTH_CODES = frozenset(
-    {
-        "InvalidApiKey",
-        "NOT AUTHORIZED",
-        "AccessDenied",
-        "Model.AccessDenied",
-        "Workspace.AccessDenied",
-        "App.AccessDenied",
-        "Endpoint.AccessDenied",
-    }
+    A refusal is a task-failed event (a code, no status), a refused WebSocket
+    handshake (a status) or an HTTP error body or SSE error event (both).
+    """
+
+    error: type[CosyVoiceError]
+    codes: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    """Codes starting so (``Throttling`` covers ``Throttling.RateQuota``)."""
+    statuses: tuple[range, ...] = ()
+    phrase: str | None = None
+    """Found in the message, in any case."""
+
+    def matches(
+        self, code: str | None, message: str | None, status: int | None
+    ) -> bool:
+        """Whether this rule reads this refusal."""
+        return (
+            (
+                code is not None
+                and (code in self.codes or code.startswith(self.prefixes))
+            )
+            or (status is not None and any(status in r for r in self.statuses))
+            or (
+                self.phrase is not None
+                and message is not None
+                and self.phrase in message.lower()
+            )
+        )
+
+
+ERROR_RULES: Final[tuple[ErrorRule, ...]] = (
+    ErrorRule(
+        AccountError,
+        codes=frozenset(
+            {"Arrearage", "AccessDenied.Unpurchased", "AllocationQuota.FreeTierOnly"}
+        ),
+    ),
+    ErrorRule(
+        AuthenticationError,
+        codes=frozenset(
+            {
+                "InvalidApiKey",
+                "NOT AUTHORIZED",
+                "AccessDenied",
+                "Model.AccessDenied",
+                "Workspace.AccessDenied",
+                "App.AccessDenied",
+                "Endpoint.AccessDenied",
+            }
+        ),
+        statuses=(range(401, 402), range(403, 404)),
+    ),
+    ErrorRule(
+        RateLimitedError,
+        prefixes=("Throttling",),
+        statuses=(range(429, 430),),
+        phrase="rate limit",
+    ),
+    ErrorRule(
+        ServiceUnavailableError,
+        codes=frozenset(
+            {
+                "InternalError",
+                "InternalError.Algo",
+                "InternalError.Timeout",
+                "RequestTimeOut",
+                "ModelUnavailable",
+                "ModelServingError",
+                "ServiceUnavailable",
+                "GatewayTimeout",
+            }
+        ),
+        # 408 and 409 too: the official SDK retries them.
+        statuses=(range(500, 1000), range(408, 410)),
+    ),
+    ErrorRule(ContentFilteredError, codes=frozenset({"DataInspectionFailed"})),
+    ErrorRule(
+        InvalidRequestError,
+        codes=frozenset({"Model.NotExist", "NotFound", "WorkSpaceNotFound"}),
+        prefixes=("InvalidParameter", "BadRequest", "ModelNotFound"),
+        statuses=(range(400, 500),),
+    ),
 )
-_ACCOUNT_CODES = frozenset(
-    {"Arrearage", "AccessDenied.Unpurchased", "AllocationQuota.FreeTierOnly"}
-)
-_UNAVAILABLE_CODES = frozenset(
-    {
-        "InternalError",
-        "InternalError.Algo",
-        "InternalError.Timeout",
-        "RequestTimeOut",
-        "ModelUnavailable",
-        "ModelServingError",
-        "ServiceUnavailable",
-        "GatewayTimeout",
-    }
-)
+"""How the service's refusals are read, in order (§5 of the protocol notes); what
+matches none is a :class:`TaskFailedError`."""
 
 
 def error_from_code(
@@ -244,34 +342,8 @@ def error_from_code(
     text = message or code or (f"HTTP {status}" if status else "unknown error")
     if code is not None and text != code and not text.startswith(code):
         text = f"{code}: {text}"
-    kwargs = {"code": code, "request_id": request_id}
-    if code in _ACCOUNT_CODES:
-        return AccountError(text, **kwargs)
-    if code in _AUTH_CODES or status in (401, 403):
-        return AuthenticationError(text, **kwargs)
-    if (
-        (code or "").startswith("Throttling")
-        or status == 429
-        or (message is not None and "rate limit" in message.lower())
-    ):
-        return RateLimitedError(text, **kwargs)
-    if (
-        code in _UNAVAILABLE_CODES
-        or (status is not None and status >= 500)
-        or status
-        in (
-            408,
-            409,
-        )
-    ):
-        return ServiceUnavailableError(text, **kwargs)
-    if code == "DataInspectionFailed":
-        return ContentFilteredError(text, **kwargs)
-    if code is not None and (
-        code.startswith(("InvalidParameter", "BadRequest", "ModelNotFound"))
-        or code in {"Model.NotExist", "NotFound", "WorkSpaceNotFound"}
-    ):
-        return InvalidRequestError(text, **kwargs)
-    if status is not None and 400 <= status < 500:
-        return InvalidRequestError(text, **kwargs)
-    return TaskFailedError(text, **kwargs)
+    error = next(
+        (rule.error for rule in ERROR_RULES if rule.matches(code, message, status)),
+        TaskFailedError,
+    )
+    return error(text, code=code, request_id=request_id)

@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import ConnectionDroppedError, CosyVoiceError
+from .errors import CosyVoiceError, worth_retrying
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,26 +38,12 @@ class RetryPolicy:
         *,
         restartable: bool = False,
     ) -> bool:
-        """Whether another attempt may follow this error (see :func:`worth_retrying`)."""
+        """Whether another attempt may follow: as its kind says, within budget."""
         return (
             worth_retrying(error, restartable=restartable)
             and failures < self.attempts
             and elapsed < self.deadline
         )
-
-
-def worth_retrying(error: CosyVoiceError, *, restartable: bool = False) -> bool:
-    """The one rule of what is tried again.
-
-    Before any audio, the error's kind decides (:attr:`CosyVoiceError.retryable`).
-    After audio, a listener must never hear the start twice, so nothing is retried;
-    except that a caller who gets the whole file at the end (``restartable``) has
-    heard nothing yet, and a lost connection is then tried again from the start. A
-    task the service itself failed after speaking part of it is not.
-    """
-    if error.after_audio:
-        return restartable and isinstance(error, ConnectionDroppedError)
-    return error.retryable
 
 
 NO_RETRY = RetryPolicy(attempts=1)

@@ -29,7 +29,6 @@ class InvalidVoiceSampleError(InvalidRequestError, ValueError):
     """The voice sample cannot be cloned: wrong format, size, rate or length."""
 
     kind = "invalid_voice_sample"
-    caller_error = True
 
 
 @dataclass(frozen=True, slots=True)
