@@ -14,8 +14,10 @@ from custom_components.cosyvoice.api import (
     CosyVoiceError,
     Endpoint,
     KeepReadySettings,
+    PoolSettings,
     SynthesisOptions,
 )
+from custom_components.cosyvoice.api.connection import SERVICE_IDLE_CLOSE
 from devtools.emulator import DashScopeEmulator, Fault
 from tests.conftest import TEST_API_KEY
 
@@ -171,3 +173,15 @@ async def test_a_stream_whose_writer_fails_before_any_text_leaves_nothing(
     assert emulator.tasks == []  # no task started, nothing billed
     assert client.pool.idle_connections == client.pool.open_connections  # none busy
     assert _our_tasks() == []
+
+
+def test_every_idle_timing_is_a_share_of_the_services_idle_close() -> None:
+    """The keep-ready interval and the pool's idle limit come from one constant."""
+    ready, pool = KeepReadySettings(), PoolSettings()
+    # Renewed by half the close at the latest, jitter included ...
+    assert ready.renew_after * (1 + ready.jitter) == pytest.approx(
+        SERVICE_IDLE_CLOSE / 2
+    )
+    # ... long before the pool gives an idle connection up, a quarter short of the close.
+    assert pool.max_idle == SERVICE_IDLE_CLOSE * 3 / 4
+    assert ready.renew_after * (1 + ready.jitter) < pool.max_idle < SERVICE_IDLE_CLOSE

@@ -7,6 +7,7 @@ import itertools
 import logging
 import time
 from dataclasses import dataclass
+from typing import Final
 
 import aiohttp
 
@@ -15,6 +16,11 @@ from .errors import CannotConnectError, error_from_code
 from .protocol import handshake_headers
 
 _LOGGER = logging.getLogger(__name__)
+
+SERVICE_IDLE_CLOSE: Final = 60.0
+"""Seconds after which DashScope closes a WebSocket that carries no task (about;
+§3.5 of the protocol notes). How long the pool keeps an idle connection and how
+often connections kept ready are renewed are both shares of it."""
 
 _ids = itertools.count(1)
 _CLOSE_TIMEOUT = 2.0

@@ -1,7 +1,8 @@
 """Connections kept ready through silence: renewed before the service closes them.
 
-DashScope closes a WebSocket left idle for about 60 s, and a home speaks rarely, so
-without this nearly every announcement pays the TCP, TLS and WebSocket handshakes.
+DashScope closes a WebSocket left idle (:data:`.connection.SERVICE_IDLE_CLOSE`), and a
+home speaks rarely, so without this nearly every announcement pays the TCP, TLS and
+WebSocket handshakes.
 One background task keeps :attr:`KeepReadySettings.connections` idle connections
 younger than :attr:`~KeepReadySettings.renew_after`, replacing each before it ages
 out (a fresh one first, then the old one closed: one is always ready). The official
@@ -20,13 +21,16 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
+from .connection import SERVICE_IDLE_CLOSE
 from .errors import AuthenticationError, CosyVoiceError, PoolClosedError
 from .pool import ConnectionPool
 from .stats import ClientStats
 
 _LOGGER = logging.getLogger(__name__)
 
+_JITTER: Final = 0.2
 _MIN_WAIT = 0.05
 """Of ``renew_after``: never look again sooner, so renewal is no busy loop."""
 
@@ -37,11 +41,12 @@ class KeepReadySettings:
 
     connections: int = 1
     """Idle connections kept open at all times; 0 turns keeping ready off."""
-    renew_after: float = 25.0
-    """Replace an idle connection once it has waited this long (the service closes
-    at about 60 s; the pool drops one idle for 45 s)."""
-    jitter: float = 0.2
+    jitter: float = _JITTER
     """Each wait is drawn within ± this fraction, so homes do not renew in step."""
+    renew_after: float = SERVICE_IDLE_CLOSE / 2 / (1 + _JITTER)
+    """Replace an idle connection once it has waited this long (25 s): with the
+    jitter, by half the service's idle close at the latest, well before the pool
+    drops it."""
     retry_after: float = 5.0
     """First wait after a failed renewal; it doubles with each failure."""
     max_retry_after: float = 300.0

@@ -2,14 +2,18 @@
 
 A connection carries one task at a time. Idle connections are kept (most recently
 used first) so the next request skips the TCP, TLS and WebSocket handshakes. While a
-connection is idle a watcher reads from it: the service closes idle sockets after
-about 60 s, and a socket it closed must not be handed out.
+connection is idle a watcher reads from it: the service closes idle sockets (see
+:data:`.connection.SERVICE_IDLE_CLOSE`), and a socket it closed must not be handed out.
+The pool alone opens connections: for a request (:meth:`ConnectionPool.acquire`) or
+ahead of one (:meth:`ConnectionPool.renew`, which warming up, preparing for a stream
+and keeping ready all use).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from .connection import Connection
+from .connection import SERVICE_IDLE_CLOSE, Connection
 from .errors import PoolClosedError, PoolTimeoutError
 from .stats import ClientStats
 
@@ -34,8 +38,9 @@ class PoolSettings:
     Enough for a home's burst (an announcement on every speaker) to start together;
     still a bound on what a runaway automation can open.
     """
-    max_idle: float = 45.0
-    """Drop a connection idle this long: the service closes them at about 60 s."""
+    max_idle: float = SERVICE_IDLE_CLOSE * 3 / 4
+    """Drop a connection idle this long (45 s): a quarter short of the service's idle
+    close, so a connection is never handed out as the service closes it."""
     max_age: float = 1800.0
     """Drop a connection this old when it comes back, however healthy."""
     acquire_timeout: float = 30.0
@@ -126,14 +131,7 @@ class ConnectionPool:
 
     async def warm_up(self, connections: int = 1) -> None:
         """Open connections ahead of the first request, so it skips the handshake."""
-        opened: list[Connection] = []
-        try:
-            while len(opened) < min(connections, self.settings.max_connections):
-                connection, _ = await self.acquire()
-                opened.append(connection)
-        finally:
-            for connection in opened:
-                self.release(connection)
+        await self.renew(connections)
 
     async def prepare(self) -> None:
         """Have a connection ready for a request about to come; never queues.
@@ -141,10 +139,40 @@ class ConnectionPool:
         Opens one only when none is idle and a slot is free; the request then finds
         it idle. Used by a stream while its first sentence is still being written.
         """
-        if self._closed or self._idle or self._waiters or self._preparing:
-            return
-        if self._used_slots() < self.settings.max_connections:
-            await self._open_idle()
+        if not (self._closed or self._idle or self._waiters or self._preparing):
+            await self.renew(1)
+
+    def idle_for(self) -> list[float]:
+        """Seconds each idle connection has waited since its last task, oldest first."""
+        now = self._clock()
+        return sorted((now - c.last_used_at for c, _ in self._idle), reverse=True)
+
+    async def renew(self, ready: int, older_than: float = math.inf) -> int:
+        """Keep ``ready`` idle connections that have waited less than ``older_than``.
+
+        The one way a connection is opened ahead of a request. Each idle connection
+        past that age is replaced: a fresh one is opened first and only then the old
+        one closed, so one is ready all along. The swap may open one over the bound
+        for a moment: it carries no task. Returns how many connections were opened.
+        """
+        if self._preparing is not None:
+            await asyncio.shield(self._preparing)  # one being opened already counts
+        now = self._clock()
+        fresh = [c for c, _ in self._idle if now - c.last_used_at < older_than]
+        stale = [c for c, _ in self._idle if now - c.last_used_at >= older_than]
+        stale.sort(key=lambda c: c.last_used_at)
+        opened = 0
+        wanted = min(ready, self.settings.max_connections)
+        while len(fresh) + opened < wanted and not self._closed:
+            if stale or self._used_slots() < self.settings.max_connections:
+                await self._open_idle()
+                opened += 1
+            else:
+                break  # every slot is busy with a task: nothing to renew now
+            if stale:
+                self._retire(stale.pop(0))
+        # Stale ones beyond those kept ready serve a burst until they expire.
+        return opened
 
     async def _open_idle(self) -> None:
         """Open a connection into the idle set; requests meanwhile wait for it."""
@@ -156,37 +184,6 @@ class ConnectionPool:
             preparing.set_result(None)
             if self._preparing is preparing:
                 self._preparing = None
-
-    def idle_for(self) -> list[float]:
-        """Seconds each idle connection has waited since its last task, oldest first."""
-        now = self._clock()
-        return sorted((now - c.last_used_at for c, _ in self._idle), reverse=True)
-
-    async def renew(self, ready: int, older_than: float) -> int:
-        """Keep ``ready`` idle connections that have waited less than ``older_than``.
-
-        Each idle connection past that age is replaced: a fresh one is opened first
-        and only then the old one closed, so one is ready all along. The swap may
-        open one over the bound for a moment: it carries no task. Returns how many
-        connections were opened.
-        """
-        if self._preparing is not None:
-            await asyncio.shield(self._preparing)  # one being opened already counts
-        now = self._clock()
-        fresh = [c for c, _ in self._idle if now - c.last_used_at < older_than]
-        stale = [c for c, _ in self._idle if now - c.last_used_at >= older_than]
-        stale.sort(key=lambda c: c.last_used_at)
-        opened = 0
-        while len(fresh) + opened < ready and not self._closed:
-            if stale or self._used_slots() < self.settings.max_connections:
-                await self._open_idle()
-                opened += 1
-            else:
-                break  # every slot is busy with a task: nothing to renew now
-            if stale:
-                self._retire(stale.pop(0))
-        # Stale ones beyond those kept ready serve a burst until they expire.
-        return opened
 
     def _retire(self, connection: Connection) -> None:
         """Close an idle connection that a fresh one replaces."""
