@@ -9,10 +9,12 @@ and a bad message is the caller's problem.
 from __future__ import annotations
 
 import logging
-
-from homeassistant.config_entries import ConfigEntry
+from typing import TYPE_CHECKING
 
 from .api import ConnectivityError, CosyVoiceError
+
+if TYPE_CHECKING:  # runtime.py holds an Availability
+    from .runtime import CosyVoiceConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -23,7 +25,7 @@ class Availability:
     Starts available: setup has just reached the service.
     """
 
-    def __init__(self, entry: ConfigEntry) -> None:
+    def __init__(self, entry: CosyVoiceConfigEntry) -> None:
         """Name the entry in the log by its current title."""
         self._entry = entry
         self.available = True

@@ -12,7 +12,6 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import (
-    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryData,
@@ -50,7 +49,7 @@ from .const import (
 from .option_table import ACCOUNT_SETTINGS
 from .profile_flow import ProfileFlow
 from .profiles import FIRST_PROFILE_TITLE, SUBENTRY_TYPE
-from .runtime import async_check_credentials, option, where
+from .runtime import CosyVoiceConfigEntry, async_check_credentials, option, where
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -307,14 +306,14 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @callback
     def _async_save_reconfigured(
-        self, entry: ConfigEntry, data: Mapping[str, Any]
+        self, entry: CosyVoiceConfigEntry, data: Mapping[str, Any]
     ) -> ConfigFlowResult:
         return self.async_update_reload_and_abort(
             entry, unique_id=_unique_id(data), title=_title(data), data=data
         )
 
     async def _async_check_change(
-        self, entry: ConfigEntry, data: Mapping[str, Any]
+        self, entry: CosyVoiceConfigEntry, data: Mapping[str, Any]
     ) -> dict[str, str]:
         """Errors for new data of an existing entry, another entry's account included."""
         unique_id = _unique_id(data)
@@ -325,14 +324,16 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> CosyVoiceOptionsFlow:
+    def async_get_options_flow(
+        config_entry: CosyVoiceConfigEntry,
+    ) -> CosyVoiceOptionsFlow:
         """The account's options (its connection pool)."""
         return CosyVoiceOptionsFlow()
 
     @classmethod
     @callback
     def async_get_supported_subentry_types(
-        cls, config_entry: ConfigEntry
+        cls, config_entry: CosyVoiceConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Voice profiles: each a TTS entity with its own model and voice."""
         return {SUBENTRY_TYPE: ProfileFlow}

@@ -8,7 +8,7 @@ a deleted voice is replaced in the options.
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
@@ -16,7 +16,7 @@ from .api import CosyVoiceError, parse_custom_voice_id
 from .const import CONF_VOICE, DOMAIN
 from .own_voices import OwnVoices
 from .profiles import profiles
-from .runtime import option
+from .runtime import CosyVoiceConfigEntry, option
 
 # URLs go in as placeholders: translations must not contain them.
 CONSOLE_CN = "https://bailian.console.aliyun.com/"
@@ -59,7 +59,9 @@ def async_update_voice_missing_issue(
 
 
 @callback
-def async_create_invalid_auth_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+def async_create_invalid_auth_issue(
+    hass: HomeAssistant, entry: CosyVoiceConfigEntry
+) -> None:
     """Point the user at reauthentication; setup with a working key removes it."""
     _async_create(
         hass, invalid_auth_issue_id(entry.entry_id), "invalid_auth", entry.title
@@ -68,7 +70,7 @@ def async_create_invalid_auth_issue(hass: HomeAssistant, entry: ConfigEntry) -> 
 
 @callback
 def async_create_account_issue(
-    hass: HomeAssistant, entry: ConfigEntry, error: CosyVoiceError
+    hass: HomeAssistant, entry: CosyVoiceConfigEntry, error: CosyVoiceError
 ) -> None:
     """Say what the service refused and where to top up or activate Model Studio."""
     _async_create(
@@ -109,7 +111,7 @@ def async_delete_account_issue(hass: HomeAssistant, entry_id: str) -> None:
 
 
 @callback
-def async_delete_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
+def async_delete_issues(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> None:
     """Remove every issue of the entry: it works again, or it is gone."""
     ir.async_delete_issue(hass, DOMAIN, invalid_auth_issue_id(entry.entry_id))
     for profile in profiles(entry):

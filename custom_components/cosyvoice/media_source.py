@@ -35,13 +35,19 @@ class VoicePreviewSource(MediaSource):
         """The preview's URL; players sign it like any ``/api`` path."""
         preview = self.hass.data.get(PREVIEWS, {}).get(item.identifier)
         if preview is None:
-            raise Unresolvable(f"No preview of voice {item.identifier}")
+            raise Unresolvable(
+                translation_domain=DOMAIN,
+                translation_key="preview_not_found",
+                translation_placeholders={"voice_id": item.identifier},
+            )
         return PlayMedia(preview_url(preview.voice_id), preview.content_type)
 
     async def async_browse_media(self, item: MediaSourceItem) -> BrowseMediaSource:
         """Every kept preview, newest first."""
         if item.identifier:
-            raise Unresolvable("Previews have no folders")
+            raise Unresolvable(
+                translation_domain=DOMAIN, translation_key="previews_have_no_folders"
+            )
         previews = list(self.hass.data.get(PREVIEWS, {}).values())
         return BrowseMediaSource(
             domain=DOMAIN,

@@ -9,7 +9,7 @@ one profile holding those options, whose entity keeps its entity id and unique i
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import (
     SIGNAL_CONFIG_ENTRY_CHANGED,
@@ -24,12 +24,15 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from .const import DOMAIN
 from .option_table import DEFAULT_PROFILE
 
+if TYPE_CHECKING:  # runtime.py builds on these
+    from .runtime import CosyVoiceConfigEntry
+
 SUBENTRY_TYPE: Final = "tts"
 FIRST_PROFILE_TITLE: Final = "CosyVoice"
 """The profile a new or migrated entry starts with (the entity's old name)."""
 
 
-def profiles(entry: ConfigEntry) -> list[ConfigSubentry]:
+def profiles(entry: CosyVoiceConfigEntry) -> list[ConfigSubentry]:
     """The entry's voice profiles."""
     return [s for s in entry.subentries.values() if s.subentry_type == SUBENTRY_TYPE]
 
@@ -39,13 +42,15 @@ def entity_unique_id(profile: ConfigSubentry) -> str:
     return profile.unique_id or profile.subentry_id
 
 
-def _shape(entry: ConfigEntry) -> dict[str, Any]:
+def _shape(entry: CosyVoiceConfigEntry) -> dict[str, Any]:
     """What the loaded entities were built from: a change means a reload."""
     return {p.subentry_id: (p.title, dict(p.data)) for p in profiles(entry)}
 
 
 @callback
-def async_reload_on_profile_change(hass: HomeAssistant, entry: ConfigEntry) -> None:
+def async_reload_on_profile_change(
+    hass: HomeAssistant, entry: CosyVoiceConfigEntry
+) -> None:
     """Reload the entry when a profile is added, changed or removed.
 
     Not an update listener: Home Assistant 2026.12 refuses one on an entry that
@@ -73,7 +78,7 @@ def async_reload_on_profile_change(hass: HomeAssistant, entry: ConfigEntry) -> N
 
 
 @callback
-def async_migrate_to_profiles(hass: HomeAssistant, entry: ConfigEntry) -> None:
+def async_migrate_to_profiles(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> None:
     """Version 1 → 2: the options become the first profile, the entity moves into it."""
     profile = {k: v for k, v in entry.options.items() if k in DEFAULT_PROFILE}
     account = {k: v for k, v in entry.options.items() if k not in DEFAULT_PROFILE}
