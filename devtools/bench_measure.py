@@ -386,14 +386,19 @@ def _sdk_speak(synthesizer: Any, recorder: SdkRecorder, text: str) -> Sample:
     return recorder.sample()
 
 
+def _sdk_settings(tts: Any, recorder: SdkRecorder) -> dict[str, Any]:
+    """What the SDK's synthesizers are made with, pooled or not."""
+    return {
+        "model": MODEL,
+        "voice": VOICE,
+        "format": tts.AudioFormat.PCM_16000HZ_MONO_16BIT,
+        "callback": recorder,
+    }
+
+
 def _sdk_pooled(pool: Any, tts: Any, text: str) -> Sample:
     recorder = SdkRecorder()
-    synthesizer = pool.borrow_synthesizer(
-        model=MODEL,
-        voice=VOICE,
-        format=tts.AudioFormat.PCM_16000HZ_MONO_16BIT,
-        callback=recorder,
-    )
+    synthesizer = pool.borrow_synthesizer(**_sdk_settings(tts, recorder))
     sample = _sdk_speak(synthesizer, recorder, text)
     if sample.error is None:
         pool.return_synthesizer(synthesizer)
@@ -402,13 +407,7 @@ def _sdk_pooled(pool: Any, tts: Any, text: str) -> Sample:
 
 def _sdk_fresh(tts: Any, ws_url: str, text: str) -> Sample:
     recorder = SdkRecorder()
-    synthesizer = tts.SpeechSynthesizer(
-        model=MODEL,
-        voice=VOICE,
-        format=tts.AudioFormat.PCM_16000HZ_MONO_16BIT,
-        callback=recorder,
-        url=ws_url,
-    )
+    synthesizer = tts.SpeechSynthesizer(**_sdk_settings(tts, recorder), url=ws_url)
     # Closes its socket when the task ends (the SDK's default for a synthesizer).
     return _sdk_speak(synthesizer, recorder, text)
 
