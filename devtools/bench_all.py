@@ -17,12 +17,13 @@ of its own too, so its CPU time and memory are that client's alone.
    and :mod:`devtools.bench_ready`, included as they are.
 
 Writes ``results.json`` and ``results.png`` into ``--out-dir`` and prints a summary.
-This module runs the measurements one after another; what one worker process measures
-is :mod:`devtools.bench_measure`, the figures worked out from it
-:mod:`devtools.bench_figures`, the summary :mod:`devtools.bench_table` and the plot
-:mod:`devtools.bench_plot`.
 Latency percentiles are over every request of every round; throughput, memory and
 CPU are per round, and the median round is reported.
+
+This module runs the measurements one after another. What one worker process
+measures is :mod:`devtools.bench_measure`; the figures worked out from that,
+:mod:`devtools.bench_figures`; the summary, :mod:`devtools.bench_table`; the plot,
+:mod:`devtools.bench_plot`.
 """
 
 from __future__ import annotations
