@@ -44,6 +44,30 @@ async def _first_byte(
     return time.perf_counter() - began
 
 
+async def _measure(
+    session: aiohttp.ClientSession,
+    api: HassApi,
+    warm: int,
+    idle: int,
+    idle_wait: float,
+) -> tuple[list[float], list[float]]:
+    """Seconds to the first byte: ``warm`` a second apart, ``idle`` after silence."""
+    engine = next(
+        s["entity_id"] for s in await api.states() if s["entity_id"].startswith("tts.")
+    )
+    # Each message differs: Home Assistant would serve a repeat cached.
+    await _first_byte(session, api, engine, "准备。")
+    warm_s = []
+    for index in range(warm):
+        await asyncio.sleep(1.0)
+        warm_s.append(await _first_byte(session, api, engine, f"第{index}句。"))
+    idle_s = []
+    for index in range(idle):
+        await asyncio.sleep(idle_wait)
+        idle_s.append(await _first_byte(session, api, engine, f"静默后{index}。"))
+    return warm_s, idle_s
+
+
 async def run(warm: int, idle: int, idle_wait: float) -> dict[str, Any]:
     """Start everything, measure, stop everything."""
     config = EmulatorConfig(
@@ -67,26 +91,8 @@ async def run(warm: int, idle: int, idle_wait: float) -> dict[str, Any]:
                         {"api_key": KEY, "region": "custom", "advanced": {}},
                         {"ws_url": emulator.ws_url, "http_url": emulator.http_url},
                     )
-                    engine = next(
-                        s["entity_id"]
-                        for s in await api.states()
-                        if s["entity_id"].startswith("tts.")
-                    )
                     version = await api.version()
-                    # Each message differs: Home Assistant would serve a repeat cached.
-                    await _first_byte(session, api, engine, "准备。")
-                    warm_s = []
-                    for index in range(warm):
-                        await asyncio.sleep(1.0)
-                        warm_s.append(
-                            await _first_byte(session, api, engine, f"第{index}句。")
-                        )
-                    idle_s = []
-                    for index in range(idle):
-                        await asyncio.sleep(idle_wait)
-                        idle_s.append(
-                            await _first_byte(session, api, engine, f"静默后{index}。")
-                        )
+                    warm_s, idle_s = await _measure(session, api, warm, idle, idle_wait)
             finally:
                 await hass.stop()
     finally:

@@ -142,30 +142,9 @@ async def _run(args: argparse.Namespace) -> int:
                 connections=args.keep_ready, renew_after=args.renew_after
             ),
         )
-        gate = asyncio.Semaphore(args.concurrency)
-
-        async def one(index: int) -> SynthesisResult | CosyVoiceError:
-            async with gate:
-                try:
-                    result = await client.synthesize(text, options)
-                except CosyVoiceError as err:
-                    return err
-            if outputs:
-                await asyncio.to_thread(outputs[index].write_bytes, result.audio)
-            return result
-
         began = time.monotonic()
         try:
-            if args.interval:
-                outcomes = []
-                for index in range(args.repeat):
-                    if index:
-                        await asyncio.sleep(args.interval)
-                    outcomes.append(await one(index))
-                    # From the first request's connection on, kept through silence.
-                    client.keep_ready.start()
-            else:
-                outcomes = await asyncio.gather(*(one(i) for i in range(args.repeat)))
+            outcomes = await _requests(client, text, options, args, outputs)
         finally:
             await client.close()
         wall = time.monotonic() - began
@@ -181,6 +160,38 @@ async def _run(args: argparse.Namespace) -> int:
         _error(f"{len(errors)} of {args.repeat} requests failed; first: {errors[0]}")
         return 1
     return 0
+
+
+async def _requests(
+    client: CosyVoiceClient,
+    text: str,
+    options: SynthesisOptions,
+    args: argparse.Namespace,
+    outputs: list[Path],
+) -> list[SynthesisResult | CosyVoiceError]:
+    """``--repeat`` requests, ``--concurrency`` at once or one per ``--interval``."""
+    gate = asyncio.Semaphore(args.concurrency)
+
+    async def one(index: int) -> SynthesisResult | CosyVoiceError:
+        async with gate:
+            try:
+                result = await client.synthesize(text, options)
+            except CosyVoiceError as err:
+                return err
+        if outputs:
+            await asyncio.to_thread(outputs[index].write_bytes, result.audio)
+        return result
+
+    if not args.interval:
+        return await asyncio.gather(*(one(i) for i in range(args.repeat)))
+    outcomes = []
+    for index in range(args.repeat):
+        if index:
+            await asyncio.sleep(args.interval)
+        outcomes.append(await one(index))
+        # From the first request's connection on, kept through silence.
+        client.keep_ready.start()
+    return outcomes
 
 
 def _option_kwargs(args: argparse.Namespace) -> dict[str, Any]:

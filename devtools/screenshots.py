@@ -98,67 +98,77 @@ async def run(out: Path, config_dir: Path, chromium: str) -> None:
                     api = HassApi(session, hass.url)
                     await api.onboard("Developer", USERNAME, PASSWORD)
                     await api.wait_running()
-                    result = await api.add_entry(
-                        "cosyvoice",
-                        {"api_key": KEY, "region": "custom", "advanced": {}},
-                        {"ws_url": emulator.ws_url, "http_url": emulator.http_url},
-                    )
-                    assert result["type"] == "create_entry", result
-                    (entry,) = await api.entries("cosyvoice")
-                    await asyncio.sleep(1)  # the entry's first list of own voices
-                    # A voice of the home's own, made as a user would: the action.
-                    await api.call(
-                        "cosyvoice",
-                        "design_voice",
-                        {
-                            "config_entry_id": entry["entry_id"],
-                            "model": "cosyvoice-v3-flash",
-                            "name": "grandma",
-                            "description": "A warm, gentle grandmother, slow and kind.",
-                            "preview_text": "晚饭好了，快来吃饭吧。",
-                        },
-                        return_response=True,
-                    )
-                    # A second voice profile, speaking with that voice.
-                    designed = await api.call(
-                        "cosyvoice",
-                        "list_voices",
-                        {"config_entry_id": entry["entry_id"]},
-                        return_response=True,
-                    )
-                    voice_id = designed["service_response"]["voices"][0]["voice_id"]
-                    added = await api.add_subentry(
-                        entry["entry_id"],
-                        "tts",
-                        {
-                            "name": "Grandma",
-                            "model": "cosyvoice-v3-flash",
-                            "format": "mp3",
-                            "sample_rate": "24000",
-                            "volume": 50,
-                            "rate": 0.9,
-                            "pitch": 1.0,
-                            "long_text_threshold": 500,
-                            "route": "websocket",
-                        },
-                        {"voice": voice_id},
-                    )
-                    assert added["type"] == "create_entry", added
-                async with async_playwright() as playwright:
-                    browser = await playwright.chromium.launch(
-                        executable_path=chromium, args=["--no-sandbox"]
-                    )
-                    page = await browser.new_page(viewport=VIEWPORT)
-                    await _login(page, hass.url)
-                    await _integrations(page, hass.url, out)
-                    await _config_flow(page, hass.url, out)
-                    await _voice_picker(page, hass.url, "CosyVoice", out)
-                    await _profiles(page, hass.url, out)
-                    await browser.close()
+                    await _set_up(api, emulator)
+                await _shoot(hass.url, out, chromium)
             finally:
                 await hass.stop()
     finally:
         shutil.rmtree(config_dir, ignore_errors=True)
+
+
+async def _set_up(api: HassApi, emulator: DashScopeEmulator) -> None:
+    """The entry, a designed voice of the home's own, and a profile speaking with it."""
+    result = await api.add_entry(
+        "cosyvoice",
+        {"api_key": KEY, "region": "custom", "advanced": {}},
+        {"ws_url": emulator.ws_url, "http_url": emulator.http_url},
+    )
+    assert result["type"] == "create_entry", result
+    (entry,) = await api.entries("cosyvoice")
+    await asyncio.sleep(1)  # the entry's first list of own voices
+    # A voice of the home's own, made as a user would: the action.
+    await api.call(
+        "cosyvoice",
+        "design_voice",
+        {
+            "config_entry_id": entry["entry_id"],
+            "model": "cosyvoice-v3-flash",
+            "name": "grandma",
+            "description": "A warm, gentle grandmother, slow and kind.",
+            "preview_text": "晚饭好了，快来吃饭吧。",
+        },
+        return_response=True,
+    )
+    # A second voice profile, speaking with that voice.
+    designed = await api.call(
+        "cosyvoice",
+        "list_voices",
+        {"config_entry_id": entry["entry_id"]},
+        return_response=True,
+    )
+    voice_id = designed["service_response"]["voices"][0]["voice_id"]
+    added = await api.add_subentry(
+        entry["entry_id"],
+        "tts",
+        {
+            "name": "Grandma",
+            "model": "cosyvoice-v3-flash",
+            "format": "mp3",
+            "sample_rate": "24000",
+            "volume": 50,
+            "rate": 0.9,
+            "pitch": 1.0,
+            "long_text_threshold": 500,
+            "route": "websocket",
+        },
+        {"voice": voice_id},
+    )
+    assert added["type"] == "create_entry", added
+
+
+async def _shoot(url: str, out: Path, chromium: str) -> None:
+    """Log in with Chromium and take every picture."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox"]
+        )
+        page = await browser.new_page(viewport=VIEWPORT)
+        await _login(page, url)
+        await _integrations(page, url, out)
+        await _config_flow(page, url, out)
+        await _voice_picker(page, url, "CosyVoice", out)
+        await _profiles(page, url, out)
+        await browser.close()
 
 
 def main(argv: list[str] | None = None) -> int:

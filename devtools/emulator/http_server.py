@@ -174,19 +174,9 @@ class HttpFrontend:
         api_key = bearer_key(request.headers.get("Authorization"))
         if api_key is None or api_key not in self._config.api_keys:
             return reject(request_id, 401, "InvalidApiKey")
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return reject(
-                request_id, 400, INVALID_PARAMETER, "Request body is not valid JSON."
-            )
-        if not isinstance(body, dict):
-            return reject(
-                request_id,
-                400,
-                INVALID_PARAMETER,
-                "Request body must be a JSON object.",
-            )
+        body = _json_object(raw)
+        if isinstance(body, str):
+            return reject(request_id, 400, INVALID_PARAMETER, body)
 
         record = TaskRecord(
             task_id=request_id,
@@ -453,3 +443,14 @@ def _sse_frame(event_id: int, name: str, status: int, body: events.Event) -> byt
         lines.append(f"status:{status}")
     lines.append("data:" + json.dumps(body, ensure_ascii=False, separators=(",", ":")))
     return ("\n".join(lines) + "\n\n").encode()
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | str:
+    """The request body as a JSON object, or the service's words for why it is not."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return "Request body is not valid JSON."
+    if not isinstance(body, dict):
+        return "Request body must be a JSON object."
+    return body

@@ -16,7 +16,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from . import events
-from .config import EmulatorConfig, FaultKind
+from .config import EmulatorConfig, Fault, FaultKind
 from .enrollment import VoiceStore
 from .faults import FaultPlan
 from .params import (
@@ -188,12 +188,7 @@ class Session:
         return await self._fail(task_id, INVALID_PARAMETER, invalid_action(action))
 
     async def _on_run_task(self, task_id: str, payload: dict[str, Any]) -> bool:
-        for key, expected in _RUN_TASK_ENVELOPE.items():
-            if payload.get(key) != expected:
-                raise InvalidMessageError(f"payload.{key} must be {expected!r}")
-        task_input = payload.get("input", {})
-        if not isinstance(task_input, dict) or set(task_input) - {"text"}:
-            raise InvalidMessageError("payload.input must be {} or hold only text")
+        task_input = _run_task_input(payload)
         if self._run is not None:
             if not self._config.mid_task_run_task_cancels:
                 return await self._fail(
@@ -233,15 +228,27 @@ class Session:
             on_activity=self._rearm,
             on_finished=self._on_task_finished,
         )
+        if not await self._start(run, fault):
+            return False
+        self._run = run
+        run.start()
+        text = task_input.get("text")
+        if text is not None:
+            return await self._accept_text(run, text, flush=False)
+        return True
+
+    async def _start(self, run: TaskRun, fault: Fault | None) -> bool:
+        """Answer run-task (task-started, or the fault's); False if the socket dropped."""
+        record, params = run.record, run.params
         if fault is not None and fault.kind is FaultKind.MALFORMED and run.hung:
             record.state = "malformed"
             await self._outbox.send_raw(events.GARBLED_FRAME)
         else:
-            await self._outbox.send_event(events.task_started(task_id))
+            await self._outbox.send_event(events.task_started(record.task_id))
         _LOGGER.info(
             "connection %d: task %s started (%s, %s, %s %d Hz)%s",
             self._id,
-            task_id,
+            record.task_id,
             params.model,
             params.voice,
             params.format,
@@ -252,11 +259,6 @@ class Session:
             record.state = "dropped"
             self._ws.transport.abort()
             return False
-        self._run = run
-        run.start()
-        text = task_input.get("text")
-        if text is not None:
-            return await self._accept_text(run, text, flush=False)
         return True
 
     async def _on_continue_task(self, task_id: str, payload: dict[str, Any]) -> bool:
@@ -386,6 +388,17 @@ class Session:
             await run.stop()
             run.record.state = "failed"
         await self._ws.close(CLOSE_INVALID_DATA, reason)
+
+
+def _run_task_input(payload: dict[str, Any]) -> dict[str, Any]:
+    """run-task's input, once its envelope is checked: {} or only text."""
+    for key, expected in _RUN_TASK_ENVELOPE.items():
+        if payload.get(key) != expected:
+            raise InvalidMessageError(f"payload.{key} must be {expected!r}")
+    task_input = payload.get("input", {})
+    if not isinstance(task_input, dict) or set(task_input) - {"text"}:
+        raise InvalidMessageError("payload.input must be {} or hold only text")
+    return task_input
 
 
 def _input(payload: dict[str, Any]) -> dict[str, Any]:

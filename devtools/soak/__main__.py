@@ -49,50 +49,12 @@ async def soak(
     ``settle``: seconds to wait after the unload before the last count of our objects,
     so Home Assistant's own caches (5 minutes) let go of what they hold.
     """
-    duration = minutes * 60
     async with running_home(config_dir) as home:
         version = await home.api.version()
         _LOGGER.info("Home Assistant %s is up; driving for %g min", version, minutes)
         marker = await _clock_marker(home)
-        caller = Caller(home, seed)
-        schedule = Schedule(
-            home,
-            started=time.monotonic(),
-            burst=lambda: asyncio.gather(
-                *(caller.ui(kind="burst") for _ in range(BURST))
-            ),
-        )
-        watcher = Watcher(
-            home.hass.process.pid,
-            port=lambda: home.ws_port,
-            bound=schedule.bound,
-            calls=lambda: len(caller.calls),
-            memory=lambda: _memory(home),
-        )
-        await watcher.sample_memory()
-        stop = asyncio.Event()
-        workers = [
-            asyncio.create_task(_speaker(caller, schedule, stop, index, seed))
-            for index in range(len(home.players))
-        ]
-        watching = asyncio.create_task(watcher.run())
-        await schedule.run(duration)
-        await asyncio.sleep(max(0.0, schedule.started + duration - time.monotonic()))
-        stop.set()
-        await asyncio.gather(*workers)
-        schedule.note(f"calls stopped after {len(caller.calls)}")
-        await asyncio.sleep(5.0)
-        watching.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watching
-        await watcher.sample_memory()
-        before_unload = await _memory(home, collect=True)
-        diagnostics = await home.api.diagnostics(home.entry_id)
-        after_unload = await _unload(home)
-        if settle:
-            schedule.note(f"unloaded; waiting {settle:g} s for Home Assistant's caches")
-            await asyncio.sleep(settle)
-        left = await _memory(home, collect=True)
+        caller, schedule, watcher = await _drive(home, seed, minutes * 60)
+        unload, diagnostics = await _unload_and_count(home, schedule, settle)
     log = read_log(config_dir / "home-assistant.log")
     offset = next((line.when - marker for line in log if _MARKER in line.message), 0.0)
     explain_failures(caller.calls, log, offset, caller.messages)
@@ -106,12 +68,8 @@ async def soak(
         "minutes": minutes,
         "seed": seed,
         **figures(caller.calls, watcher.samples, log, KEY),
-        **after_unload,
-        "our_objects_before_unload": before_unload["our_objects"],
-        "our_objects_by_type_before_unload": before_unload["our_objects_by_type"],
-        "our_objects_after_unload": left["our_objects"],
-        "our_objects_by_type_after_unload": left["our_objects_by_type"],
-        "settle_s": settle,
+        **unload,
+        # Read once hass has stopped: its log is complete then.
         "key_appearances": _key_appearances(config_dir, diagnostics),
         "hass_exit_code": home.hass_exit_code,
         "emulator": {
@@ -129,6 +87,64 @@ async def soak(
     }
     result["passed"] = _verdict(result)
     return result
+
+
+async def _drive(
+    home: Home, seed: int, duration: float
+) -> tuple[Caller, Schedule, Watcher]:
+    """Every speaker's owner calls for ``duration`` while the faults come and go."""
+    caller = Caller(home, seed)
+    schedule = Schedule(
+        home,
+        started=time.monotonic(),
+        burst=lambda: asyncio.gather(*(caller.ui(kind="burst") for _ in range(BURST))),
+    )
+    watcher = Watcher(
+        home.hass.process.pid,
+        port=lambda: home.ws_port,
+        bound=schedule.bound,
+        calls=lambda: len(caller.calls),
+        memory=lambda: _memory(home),
+    )
+    await watcher.sample_memory()
+    stop = asyncio.Event()
+    workers = [
+        asyncio.create_task(_speaker(caller, schedule, stop, index, seed))
+        for index in range(len(home.players))
+    ]
+    watching = asyncio.create_task(watcher.run())
+    await schedule.run(duration)
+    await asyncio.sleep(max(0.0, schedule.started + duration - time.monotonic()))
+    stop.set()
+    await asyncio.gather(*workers)
+    schedule.note(f"calls stopped after {len(caller.calls)}")
+    await asyncio.sleep(5.0)
+    watching.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watching
+    await watcher.sample_memory()
+    return caller, schedule, watcher
+
+
+async def _unload_and_count(
+    home: Home, schedule: Schedule, settle: float
+) -> tuple[dict[str, Any], str]:
+    """Our objects before and after the unload, what it left; and the diagnostics."""
+    before_unload = await _memory(home, collect=True)
+    diagnostics = await home.api.diagnostics(home.entry_id)
+    after_unload = await _unload(home)
+    if settle:
+        schedule.note(f"unloaded; waiting {settle:g} s for Home Assistant's caches")
+        await asyncio.sleep(settle)
+    left = await _memory(home, collect=True)
+    return {
+        **after_unload,
+        "our_objects_before_unload": before_unload["our_objects"],
+        "our_objects_by_type_before_unload": before_unload["our_objects_by_type"],
+        "our_objects_after_unload": left["our_objects"],
+        "our_objects_by_type_after_unload": left["our_objects_by_type"],
+        "settle_s": settle,
+    }, diagnostics
 
 
 async def _speaker(

@@ -143,27 +143,7 @@ async def _set_up(
     if added.get("type") != "create_entry":
         raise RuntimeError(f"the CosyVoice entry was not created: {added}")
     entry_id = added["result"]["entry_id"]
-    # The first profile comes with the entry; each one added brings one TTS entity.
-    entities = [await _only_new_tts_entity(api, set())]
-    for spec in PROFILES[1:]:
-        result = await api.add_subentry(
-            entry_id,
-            "tts",
-            {"name": spec.name, "model": spec.model} | _PROFILE_SETTINGS,
-            {"voice": spec.voice},
-        )
-        if result.get("type") != "create_entry":
-            raise RuntimeError(f"profile {spec.name} was not added: {result}")
-        entities.append(await _only_new_tts_entity(api, set(entities)))
-    profiles = [
-        Profile(
-            name=spec.name,
-            entity_id=entity_id,
-            model=spec.model,
-            voices=(spec.voice, *spec.other_voices),
-        )
-        for spec, entity_id in zip(PROFILES, entities, strict=True)
-    ]
+    profiles = await _profiles(api, entry_id)
     agent = await api.add_entry("streaming_agent", {})
     if agent.get("type") != "create_entry":
         raise RuntimeError(f"the agent was not added: {agent}")
@@ -196,6 +176,31 @@ async def _set_up(
         http_port=int(http.port or 0),
         account={"pool_size": 8, "keep_ready": 1},
     )
+
+
+async def _profiles(api: HassApi, entry_id: str) -> list[Profile]:
+    """The profiles of :data:`PROFILES`, each with the TTS entity it brought."""
+    # The first profile comes with the entry; each one added brings one TTS entity.
+    entities = [await _only_new_tts_entity(api, set())]
+    for spec in PROFILES[1:]:
+        result = await api.add_subentry(
+            entry_id,
+            "tts",
+            {"name": spec.name, "model": spec.model} | _PROFILE_SETTINGS,
+            {"voice": spec.voice},
+        )
+        if result.get("type") != "create_entry":
+            raise RuntimeError(f"profile {spec.name} was not added: {result}")
+        entities.append(await _only_new_tts_entity(api, set(entities)))
+    return [
+        Profile(
+            name=spec.name,
+            entity_id=entity_id,
+            model=spec.model,
+            voices=(spec.voice, *spec.other_voices),
+        )
+        for spec, entity_id in zip(PROFILES, entities, strict=True)
+    ]
 
 
 _PROFILE_SETTINGS: dict[str, Any] = {

@@ -109,26 +109,28 @@ def figures(
     calls: list[Call], samples: list[Sample], log: list[LogLine], key: str
 ) -> dict[str, Any]:
     """Everything the run measured."""
+    over = [s for s in samples if s.sockets > s.bound]
+    ours = [line for line in log if line.logger.startswith(OUR_LOGGER)]
+    return {
+        **_call_figures(calls),
+        **_memory_figures(calls, samples),
+        "max_open_sockets": max(s.sockets for s in samples),
+        "socket_bound": max(s.bound for s in samples),
+        "socket_samples": len(samples),
+        "socket_samples_over_bound": len(over),
+        "error_lines": _counted(x for x in ours if x.level in ("ERROR", "CRITICAL")),
+        "warning_lines": _counted(x for x in ours if x.level == "WARNING"),
+        "key_appearances_in_log": sum(line.message.count(key) for line in log),
+    }
+
+
+def _call_figures(calls: list[Call]) -> dict[str, Any]:
+    """What became of the calls, and how soon each kind's audio began."""
     outcomes = Counter(call.outcome for call in calls)
     by_kind: dict[str, Counter[str]] = {}
     for call in calls:
         by_kind.setdefault(call.kind, Counter())[call.outcome] += 1
-    ttfb: dict[str, Any] = {}
-    for kind in sorted(by_kind):
-        ttfb[kind] = _ms(
-            [c.ttfb for c in calls if c.kind == kind and c.ttfb is not None]
-        )
-    ttfb["after_idle"] = _ms(
-        [c.ttfb for c in calls if c.after_idle and c.ttfb is not None]
-    )
-    ttfb["assist_streamed"] = _ms(
-        [c.ttfb for c in calls if c.streamed and c.ttfb is not None]
-    )
     bad = [c for c in calls if c.kind == "bad"]
-    warm = [s for s in samples if s.calls >= WARM_UP * len(calls)]
-    over = [s for s in samples if s.sockets > s.bound]
-    held = [s.tts_audio_mb for s in samples if s.tts_audio_mb is not None]
-    ours = [line for line in log if line.logger.startswith(OUR_LOGGER)]
     return {
         "calls": len(calls),
         "calls_by_kind": {kind: sum(c.values()) for kind, c in sorted(by_kind.items())},
@@ -143,8 +145,32 @@ def figures(
         },
         "hangs": outcomes["hang"],
         "longest_call_s": round(max((c.took or 0.0) for c in calls), 2) if calls else 0,
-        "ttfb_ms": ttfb,
+        "ttfb_ms": _ttfb(calls, sorted(by_kind)),
         "assist_streamed": sum(c.streamed for c in calls),
+    }
+
+
+def _ttfb(calls: list[Call], kinds: list[str]) -> dict[str, Any]:
+    """First byte by kind of call, after an idle gap, and of streamed answers."""
+    ttfb: dict[str, Any] = {}
+    for kind in kinds:
+        ttfb[kind] = _ms(
+            [c.ttfb for c in calls if c.kind == kind and c.ttfb is not None]
+        )
+    ttfb["after_idle"] = _ms(
+        [c.ttfb for c in calls if c.after_idle and c.ttfb is not None]
+    )
+    ttfb["assist_streamed"] = _ms(
+        [c.ttfb for c in calls if c.streamed and c.ttfb is not None]
+    )
+    return ttfb
+
+
+def _memory_figures(calls: list[Call], samples: list[Sample]) -> dict[str, Any]:
+    """Memory and our live objects, and how they grow once the caches have filled."""
+    warm = [s for s in samples if s.calls >= WARM_UP * len(calls)]
+    held = [s.tts_audio_mb for s in samples if s.tts_audio_mb is not None]
+    return {
         "rss_mb_start": round(samples[0].rss_mb, 1),
         "rss_mb_end": round(samples[-1].rss_mb, 1),
         "rss_mb_max": round(max(s.rss_mb for s in samples), 1),
@@ -161,13 +187,6 @@ def figures(
         "allocated_blocks_slope_per_1000_calls": round(
             _per_1000_calls(warm, lambda s: s.allocated_blocks)
         ),
-        "max_open_sockets": max(s.sockets for s in samples),
-        "socket_bound": max(s.bound for s in samples),
-        "socket_samples": len(samples),
-        "socket_samples_over_bound": len(over),
-        "error_lines": _counted(x for x in ours if x.level in ("ERROR", "CRITICAL")),
-        "warning_lines": _counted(x for x in ours if x.level == "WARNING"),
-        "key_appearances_in_log": sum(line.message.count(key) for line in log),
     }
 
 

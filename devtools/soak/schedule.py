@@ -26,6 +26,9 @@ IDLE_GAP = 70.0
 BURST = 8
 INTERNAL_ERROR = "An internal error has occured, please try again later."
 
+type Step = tuple[float, str, Callable[[], Awaitable[None]]]
+"""When (a fraction of the run), what (for the timeline), and the doing of it."""
+
 
 @dataclass
 class Event:
@@ -70,72 +73,39 @@ class Schedule:
         settled = [bound for at, bound in self.bounds if now - at >= 15.0][-1:]
         return max(recent + settled)
 
-    def steps(self) -> list[tuple[float, str, Callable[[], Awaitable[None]]]]:
+    def steps(self) -> list[Step]:
         """What happens, at which fraction of the run."""
-        emulator = self.home.emulator
-        return (
-            [
-                (0.04, "handshakes refused: 429 ×2, 503 ×2, 500", self._handshakes),
-                (
-                    0.09,
-                    "sockets dropped: 3 before and 3 after the first audio",
-                    self._drops,
-                ),
-                (
-                    0.14,
-                    "options: 4 connections, 2 kept ready",
-                    lambda: self._options(4, 2),
-                ),
-                (
-                    0.19,
-                    "task-failed: throttled ×3, internal error ×2 before and ×2 after audio",
-                    self._task_failed,
-                ),
-                (0.24, "slow first audio: 4 s for 40 s", lambda: self._slow(4.0, 40.0)),
-                (0.29, f"idle gap of {IDLE_GAP:g} s", self._idle),
-                (
-                    0.37,
-                    "malformed frames: 2 before and 2 after the first audio",
-                    self._malformed,
-                ),
-                (0.42, f"outage: the service stopped for {OUTAGE:g} s", self._outage),
-                (0.50, f"burst of {BURST} at once", self._burst),
-                (
-                    0.54,
-                    f"key revoked (open sockets dropped) for {KEY_REVOKED:g} s, then restored and re-entered",
-                    self._revoke,
-                ),
-                (
-                    0.61,
-                    "entry reloaded",
-                    lambda: self.home.api.reload(self.home.entry_id),
-                ),
-                (
-                    0.65,
-                    "stalled first audio: 20 s (over the 15 s silence limit) for 30 s",
-                    lambda: self._slow(20.0, 30.0),
-                ),
-                (0.71, f"idle gap of {IDLE_GAP:g} s", self._idle),
-                (
-                    0.79,
-                    "random faults: 10 % of handshakes and tasks for 90 s",
-                    self._random,
-                ),
-                (
-                    0.88,
-                    "options: 8 connections, 1 kept ready",
-                    lambda: self._options(8, 1),
-                ),
-                (0.92, f"burst of {BURST} at once", self._burst),
-                (
-                    0.95,
-                    "sockets dropped: 3 before and 3 after the first audio",
-                    self._drops,
-                ),
-            ]
-            if emulator
-            else []
+        if not self.home.emulator:
+            return []
+        drops = "sockets dropped: 3 before and 3 after the first audio"
+        idle = f"idle gap of {IDLE_GAP:g} s"
+        burst = f"burst of {BURST} at once"
+        failed = (
+            "task-failed: throttled ×3, internal error ×2 before and ×2 after audio"
         )
+        revoked = f"key revoked (open sockets dropped) for {KEY_REVOKED:g} s, then restored and re-entered"
+        stalled = "stalled first audio: 20 s (over the 15 s silence limit) for 30 s"
+        malformed = "malformed frames: 2 before and 2 after the first audio"
+        random_faults = "random faults: 10 % of handshakes and tasks for 90 s"
+        return [
+            (0.04, "handshakes refused: 429 ×2, 503 ×2, 500", self._handshakes),
+            (0.09, drops, self._drops),
+            (0.14, "options: 4 connections, 2 kept ready", lambda: self._options(4, 2)),
+            (0.19, failed, self._task_failed),
+            (0.24, "slow first audio: 4 s for 40 s", lambda: self._slow(4.0, 40.0)),
+            (0.29, idle, self._idle),
+            (0.37, malformed, self._malformed),
+            (0.42, f"outage: the service stopped for {OUTAGE:g} s", self._outage),
+            (0.50, burst, self._burst),
+            (0.54, revoked, self._revoke),
+            (0.61, "entry reloaded", lambda: self.home.api.reload(self.home.entry_id)),
+            (0.65, stalled, lambda: self._slow(20.0, 30.0)),
+            (0.71, idle, self._idle),
+            (0.79, random_faults, self._random),
+            (0.88, "options: 8 connections, 1 kept ready", lambda: self._options(8, 1)),
+            (0.92, burst, self._burst),
+            (0.95, drops, self._drops),
+        ]
 
     async def run(self, duration: float) -> None:
         """Start each step at its time; wait for all of them."""
