@@ -39,6 +39,7 @@ from custom_components.cosyvoice.api import (
     KeepReadySettings,
     SynthesisOptions,
 )
+from custom_components.cosyvoice.api.connection import SERVICE_IDLE_CLOSE
 from devtools.bench_output import emit
 from devtools.emulator import DashScopeEmulator, EmulatorConfig
 
@@ -46,13 +47,15 @@ KEY = "sk-bench"
 HANDSHAKE_DELAY = 0.08
 FIRST_AUDIO_DELAY = 0.05
 IDLE_CLOSE = 3.0
-SCALE = IDLE_CLOSE / 60.0
+SCALE = IDLE_CLOSE / SERVICE_IDLE_CLOSE
 """Every interval of the real service, scaled to the shortened idle close."""
 WARM_SPACING = 0.3
 IDLE_SPACING = IDLE_CLOSE * 1.3
 TEXT = "客厅的灯已经关了。"
 OPTIONS = SynthesisOptions(format="pcm", sample_rate=16000)
-READY = KeepReadySettings(connections=1, renew_after=25.0 * SCALE)
+READY = KeepReadySettings(
+    connections=1, renew_after=KeepReadySettings().renew_after * SCALE
+)
 BURST = 8
 
 type Speak = Callable[[], Awaitable[tuple[float, float]]]
