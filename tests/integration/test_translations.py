@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from custom_components.cosyvoice import sensor
-from custom_components.cosyvoice.api import ERROR_KINDS, CosyVoiceError
+from custom_components.cosyvoice.api import ERROR_KINDS, OPTION_TABLE, CosyVoiceError
 from custom_components.cosyvoice.api.ssml import InvalidSsmlError
 
 ROOT = Path(__file__).parents[2] / "custom_components" / "cosyvoice"
@@ -58,16 +58,9 @@ def test_every_error_key_the_code_uses_is_translated() -> None:
     profile_errors = strings["config_subentries"]["tts"]["error"].keys()
     assert {"invalid_voice", "http_unavailable", "name_required"} <= profile_errors
     # Every setting the client can refuse, by the option its error names.
-    for option in (
-        "model",
-        "format",
-        "sample_rate",
-        "volume",
-        "rate",
-        "pitch",
-        "instruction",
-    ):
-        assert f"invalid_{option}" in profile_errors
+    for rule in OPTION_TABLE:
+        if rule.profile and rule.name != "voice":
+            assert f"invalid_{rule.name}" in profile_errors
 
 
 def _subclasses(cls: type[CosyVoiceError]) -> set[type[CosyVoiceError]]:
