@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Coroutine
 from contextlib import aclosing, asynccontextmanager, suppress
 from typing import Any
 
@@ -13,7 +13,7 @@ from .connection import Connection, Timeouts, open_connection
 from .credentials import checked_api_key, user_agent
 from .endpoints import Endpoint
 from .enrollment import VoiceEnrollment
-from .errors import CosyVoiceError
+from .errors import CosyVoiceError, SynthesisTimeoutError
 from .http import HttpSynthesizer
 from .keep_ready import KeepReady, KeepReadySettings
 from .options import Route, SynthesisOptions
@@ -204,17 +204,22 @@ class CosyVoiceClient:
         text: str,
         options: SynthesisOptions,
         routing: RoutingSettings | None = None,
+        *,
+        first_audio_within: float | None = None,
     ) -> SynthesisResult:
         """The whole audio of ``text``, with its billed characters and timings.
 
         Takes SSML, long text and ``routing`` as :meth:`stream` does. The caller gets
         nothing until the end, so even a connection lost mid-audio is retried.
+        ``first_audio_within``: seconds after which a request that has made no audio
+        yet is given up (retries included) with :class:`SynthesisTimeoutError`.
         """
         plan = plan_request(text, options)
         route = self.route_for(plan, routing)
         record = RequestRecord(self.stats)
         with record.counted():
-            audio = await self._runner.plan_audio(plan, route, self._http, record)
+            work = self._runner.plan_audio(plan, route, self._http, record)
+            audio = await _audio_within(work, record, first_audio_within)
         return record.result(audio, options, route)
 
     def route_for(
@@ -227,6 +232,33 @@ class CosyVoiceClient:
             http_available=self._http is not None,
             warm_connection=self._pool.idle_connections > 0,
         )
+
+
+async def _audio_within(
+    work: Coroutine[Any, Any, bytes], record: RequestRecord, seconds: float | None
+) -> bytes:
+    """``work``'s audio, given up when no attempt made any within ``seconds``.
+
+    A service that accepts connections and then never answers holds a message no
+    longer than that; the request is cancelled, its connection closed.
+    """
+    if seconds is None:
+        return await work
+    task = asyncio.ensure_future(work)
+    came = asyncio.ensure_future(record.audio_came.wait())
+    try:
+        done, _ = await asyncio.wait(
+            (task, came), timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        if not done:
+            raise SynthesisTimeoutError(f"DashScope made no audio within {seconds:g} s")
+        return await task
+    finally:
+        came.cancel()
+        if not task.done():
+            task.cancel()
+            with suppress(asyncio.CancelledError, CosyVoiceError):
+                await task
 
 
 async def _settled(early: asyncio.Task[None]) -> None:

@@ -52,11 +52,14 @@ class RequestRecord:
         self.first_audio_at: float | None = None
         self.last_id: str | None = None
         self.request_uuid: str | None = None
+        self.audio_came = asyncio.Event()
+        """Set once any attempt made audio: what a first-audio deadline waits for."""
         self._recorded = False
         stats.requests += 1
 
     def audio_started(self) -> None:
         """The caller got its first audio now (if it had none before)."""
+        self.audio_came.set()
         if self.first_audio_at is None:
             self.first_audio_at = time.monotonic()
 

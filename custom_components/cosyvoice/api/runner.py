@@ -142,6 +142,7 @@ class TaskRunner:
                 await task.send_text(piece.text, length=piece.length)
             await task.finish()
             async for chunk in task:
+                record.audio_came.set()
                 yield chunk
         finally:
             await self.end(task)
