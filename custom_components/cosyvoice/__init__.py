@@ -17,6 +17,7 @@ from homeassistant.helpers.typing import ConfigType
 from .api import CosyVoiceError, InvalidRequestError
 from .availability import Availability
 from .const import DOMAIN
+from .fallback import profile_fallback
 from .issues import async_delete_issues, async_update_voice_missing_issue
 from .own_voices import OwnVoices
 from .previews import async_setup_previews
@@ -59,18 +60,26 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
             translation_key="invalid_config",
             translation_placeholders={"detail": str(err)},
         ) from err
+    outage: CosyVoiceError | None = None
     try:
         await client.pool.warm_up()
     except CosyVoiceError as err:
-        await client.close()
-        raise setup_failed(hass, entry, err) from err
-    async_delete_issues(hass, entry)
+        if not _speaks_anyway(entry, err):
+            await client.close()
+            raise setup_failed(hass, entry, err) from err
+        outage = err
+    else:
+        async_delete_issues(hass, entry)
     voices = OwnVoices(client)
-    await voices.async_refresh()
+    if outage is None:  # unlisted is not deleted: the pickers wait for the service
+        await voices.async_refresh()
     for profile in profiles(entry):
         async_update_voice_missing_issue(hass, profile, voices)
 
     entry.runtime_data = CosyVoiceData(client, voices, Availability(entry))
+    if outage is not None:
+        # Keeping ready connects as soon as the service answers, backing off till then.
+        react(hass, entry, None, outage)
     client.keep_ready.start(_keep_ready_outcome(hass, entry))
 
     async def _close_on_stop(_event: Event) -> None:
@@ -82,6 +91,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
     async_reload_on_profile_change(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _speaks_anyway(entry: CosyVoiceConfigEntry, error: CosyVoiceError) -> bool:
+    """Whether the entry loads though the service cannot be reached.
+
+    A profile with a fallback still speaks, so no automation is left without an
+    engine (after a power cut Home Assistant is often up before the router). A key
+    the service refuses never loads: it asks for a new one.
+    """
+    return error.kind != "invalid_auth" and any(
+        profile_fallback(profile.data) is not None for profile in profiles(entry)
+    )
 
 
 def _keep_ready_outcome(

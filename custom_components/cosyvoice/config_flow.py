@@ -356,7 +356,7 @@ class CosyVoiceOptionsFlow(OptionsFlow):
             for spec in ACCOUNT_SETTINGS
         }
         schema = vol.Schema(
-            {vol.Required(spec.key): spec.selector() for spec in ACCOUNT_SETTINGS}
+            {vol.Required(spec.key): spec.selector(()) for spec in ACCOUNT_SETTINGS}
         )
         return self.async_show_form(
             step_id="init",

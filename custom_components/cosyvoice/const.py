@@ -29,6 +29,14 @@ CONF_VOICE: Final = "voice"
 CONF_FORMAT: Final = "format"
 CONF_SAMPLE_RATE: Final = "sample_rate"
 
+# A voice profile's fallback: another TTS entity that speaks what CosyVoice cannot.
+CONF_FALLBACK_ENGINE: Final = "fallback_engine"
+CONF_FALLBACK_AFTER: Final = "fallback_after"
+FALLBACK_AFTER_RANGE: Final = (0.5, 30.0)
+"""Seconds without first audio after which the fallback speaks instead."""
+NO_FALLBACK_DEADLINE: Final = 10.0
+"""Without a fallback, a message that has made no audio by then fails, clearly."""
+
 # A voice profile's routing and the account's pool (see option_table).
 CONF_LONG_TEXT_THRESHOLD: Final = "long_text_threshold"
 CONF_ROUTE: Final = "route"

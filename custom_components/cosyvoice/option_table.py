@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from homeassistant.helpers.selector import (
+    EntityFilterSelectorConfig,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -36,6 +39,8 @@ from .api import (
     RoutingSettings,
 )
 from .const import (
+    CONF_FALLBACK_AFTER,
+    CONF_FALLBACK_ENGINE,
     CONF_FORMAT,
     CONF_KEEP_READY,
     CONF_LONG_TEXT_THRESHOLD,
@@ -57,15 +62,19 @@ class OptionSpec:
     """The client's default, used while the entry has no value."""
     parse: Callable[[Any], Any]
     """From the form's value (a select gives text) to what the client takes."""
-    selector: Callable[[], Selector[Any]]
-    """The form field; built anew for every form."""
+    selector: Callable[[tuple[str, ...]], Selector[Any]]
+    """The form field, built anew for every form; given the entities a picker leaves
+    out (the profile's own)."""
     show: Callable[[Any], Any] = lambda value: value
     """From a stored value to what the form field shows."""
 
+    optional: bool = False
+    """A form may leave it out: its default is then taken."""
+
     @property
     def required(self) -> bool:
-        """A form must fill it: everything but free text, which may stay empty."""
-        return bool(self.default != "")
+        """A form must fill it: not free text, which may stay empty, nor optional."""
+        return not self.optional and bool(self.default != "")
 
 
 def _select(options: list[str], key: str | None = None) -> SelectSelector:
@@ -97,6 +106,26 @@ _FORM_CHOICES: Final[dict[str, tuple[str, ...]]] = {CONF_FORMAT: HA_FORMATS}
 """Choices a form narrows: Home Assistant can serve no raw PCM (it has no container)."""
 
 
+class _TtsPicker(EntitySelector):
+    """A picker of TTS entities whose choice the form's own check judges.
+
+    The picker leaves the profile's own engine out; a value sent otherwise (typed, or
+    through the API) reaches the form's check, which says in the user's language what
+    is wrong with it, instead of voluptuous' untranslated refusal.
+    """
+
+    def __call__(self, data: Any) -> str:
+        return str(data)
+
+
+def _tts_picker(leave_out: tuple[str, ...]) -> EntitySelector:
+    """Another TTS entity: any engine but the profile's own (one hop, never itself)."""
+    config = EntitySelectorConfig(filter=EntityFilterSelectorConfig(domain="tts"))
+    if leave_out:
+        config["exclude_entities"] = list(leave_out)
+    return _TtsPicker(config)
+
+
 def _synthesis_selector(rule: OptionRule) -> Selector[Any]:
     """The form field of a synthesis option, from its row."""
     if rule.choices:
@@ -120,7 +149,7 @@ def _synthesis_spec(rule: OptionRule) -> OptionSpec:
         rule.name,
         _stored(rule, rule.default),
         lambda value: _stored(rule, value),
-        lambda: _synthesis_selector(rule),
+        lambda _: _synthesis_selector(rule),
         show=str if rule.choices else lambda value: value,
     )
 
@@ -135,13 +164,31 @@ PROFILE_SETTINGS: Final[tuple[OptionSpec, ...]] = (
         CONF_LONG_TEXT_THRESHOLD,
         _ROUTING.long_text_threshold,
         int,
-        lambda: _box(0, 200_000),
+        lambda _: _box(0, 200_000),
     ),
     OptionSpec(
         CONF_ROUTE,
         _ROUTING.route,
         str,
-        lambda: _select(list(ROUTE_CHOICES), CONF_ROUTE),
+        lambda _: _select(list(ROUTE_CHOICES), CONF_ROUTE),
+    ),
+    OptionSpec(
+        CONF_FALLBACK_ENGINE,
+        "",
+        lambda value: str(value or "").strip(),
+        _tts_picker,
+    ),
+    OptionSpec(
+        CONF_FALLBACK_AFTER,
+        3.0,
+        float,
+        # No bounds here: a value out of range gets the form's own translated error.
+        lambda _: NumberSelector(
+            NumberSelectorConfig(
+                step=0.5, mode=NumberSelectorMode.BOX, unit_of_measurement="s"
+            )
+        ),
+        optional=True,
     ),
 )
 """A voice profile's settings page, in order. The voice has a page of its own."""
@@ -151,13 +198,13 @@ ACCOUNT_SETTINGS: Final[tuple[OptionSpec, ...]] = (
         CONF_POOL_SIZE,
         _POOL.max_connections,
         int,
-        lambda: _box(1, MAX_POOL_SIZE),
+        lambda _: _box(1, MAX_POOL_SIZE),
     ),
     OptionSpec(
         CONF_KEEP_READY,
         _KEEP_READY.connections,
         int,
-        lambda: _box(0, MAX_KEEP_READY),
+        lambda _: _box(0, MAX_KEEP_READY),
     ),
 )
 """The entry's options: what every profile of the account shares."""

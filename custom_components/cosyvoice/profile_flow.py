@@ -11,11 +11,13 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
     ConfigEntryState,
     ConfigSubentryFlow,
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
     SelectOptionDict,
     SelectSelector,
@@ -25,9 +27,11 @@ from homeassistant.helpers.selector import (
 )
 
 from .api import InvalidOptionError, http_serves, options_from, voice_for_model
-from .const import CONF_MODEL, CONF_ROUTE, CONF_VOICE
+from .const import CONF_MODEL, CONF_ROUTE, CONF_VOICE, DOMAIN
+from .fallback import check_fallback
 from .option_table import DEFAULT_PROFILE, PROFILE_SETTINGS
 from .own_voices import voice_choices
+from .profiles import entity_unique_id
 from .runtime import endpoint_from_data, option
 
 
@@ -118,7 +122,8 @@ class ProfileFlow(ConfigSubentryFlow):
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(
-                _settings_schema(named=named), user_input or current
+                _settings_schema(named=named, leave_out=self._own_entity()),
+                user_input or current,
             ),
             errors=errors,
         )
@@ -138,12 +143,26 @@ class ProfileFlow(ConfigSubentryFlow):
         except InvalidOptionError as err:
             if err.option != CONF_VOICE:
                 return {err.option: f"invalid_{err.option}"}
+        if errors := check_fallback(
+            self.hass, chosen, next(iter(self._own_entity()), None)
+        ):
+            return errors
         endpoint = endpoint_from_data(self._get_entry().data)
         if chosen[CONF_ROUTE] == "http" and not http_serves(
             chosen[CONF_MODEL], endpoint_has_http=endpoint.http_url is not None
         ):
             return {CONF_ROUTE: "http_unavailable"}
         return {}
+
+    def _own_entity(self) -> tuple[str, ...]:
+        """The TTS entity of the profile being changed: no fallback of its own."""
+        if self.source != SOURCE_RECONFIGURE:
+            return ()
+        unique_id = entity_unique_id(self._get_reconfigure_subentry())
+        entity_id = er.async_get(self.hass).async_get_entity_id(
+            "tts", DOMAIN, unique_id
+        )
+        return () if entity_id is None else (entity_id,)
 
     @staticmethod
     def _check(profile: Mapping[str, Any]) -> None:
@@ -162,11 +181,11 @@ def _parsed(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, st
     return chosen, {}
 
 
-def _settings_schema(*, named: bool) -> vol.Schema:
+def _settings_schema(*, named: bool, leave_out: tuple[str, ...]) -> vol.Schema:
     fields: dict[vol.Marker, Any] = {}
     if named:
         fields[vol.Required(CONF_NAME)] = TextSelector()
     for spec in PROFILE_SETTINGS:
         marker = vol.Required if spec.required else vol.Optional
-        fields[marker(spec.key)] = spec.selector()
+        fields[marker(spec.key)] = spec.selector(leave_out)
     return vol.Schema(fields)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Mapping
 from contextlib import aclosing
 from typing import Any
 
@@ -20,12 +21,27 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import CosyVoiceError, StreamingSettings, SynthesisOptions, wav_header
+from .api import (
+    CosyVoiceError,
+    StreamingSettings,
+    SynthesisOptions,
+    SynthesisTimeoutError,
+    falls_back,
+    wav_header,
+)
 from .const import (
     CONF_MODEL,
     CONF_VOICE,
 )
 from .device import profile_device
+from .fallback import (
+    Fallback,
+    FallbackError,
+    async_fallback_audio,
+    async_fallback_stream,
+    first_audio_deadline,
+    profile_fallback,
+)
 from .languages import default_language, supported_languages
 from .option_table import PER_MESSAGE
 from .own_voices import voice_choices
@@ -33,6 +49,7 @@ from .profiles import entity_unique_id, profiles
 from .reactions import react, recovered
 from .request_options import default_options, resolve
 from .runtime import CosyVoiceConfigEntry, option, profile_routing
+from .text_tap import TextTap
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -109,14 +126,28 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
     async def async_get_tts_audio(
         self, message: str, language: str, options: dict[str, Any]
     ) -> TtsAudioType:
-        """Synthesize the whole message through the smart router."""
-        client = self._entry.runtime_data.client
+        """Synthesize the whole message through the smart router, or fall back."""
         try:
             request = resolve(options, self._attr_default_options or {})
-            await self._entry.runtime_data.voices.async_check(request.options.voice)
-            result = await client.synthesize(message, request.options, self._routing)
         except CosyVoiceError as err:
-            raise self._failed(await self._explained(err, options)) from err
+            raise self._failed(err) from err  # the caller's mistake: never hidden
+        fallback = profile_fallback(self._profile.data)
+        try:
+            await self._entry.runtime_data.voices.async_check(request.options.voice)
+            result = await self._entry.runtime_data.client.synthesize(
+                message,
+                request.options,
+                self._routing,
+                first_audio_within=first_audio_deadline(fallback),
+            )
+        except CosyVoiceError as err:
+            err = await self._explained(err, options)
+            if fallback is None or not falls_back(err):
+                raise self._failed(err) from err
+            speak = async_fallback_audio(
+                self.hass, fallback.engine, message, language, request.extension
+            )
+            return request.extension, await self._fall_back(err, fallback, speak)
         self._succeeded()
         _LOGGER.debug(
             "Synthesized %d characters over %s in %.0f ms",
@@ -137,36 +168,96 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         """
         try:
             resolved = resolve(request.options, self._attr_default_options or {})
-            await self._entry.runtime_data.voices.async_check(resolved.options.voice)
         except CosyVoiceError as err:
             raise self._failed(err) from err
-        options = resolved.options
-        header = b""
+        fallback = profile_fallback(self._profile.data)
+        tap = TextTap(request.message_gen)
+        try:
+            await self._entry.runtime_data.voices.async_check(resolved.options.voice)
+        except CosyVoiceError as err:
+            if fallback is None or not falls_back(err):
+                await tap.close()
+                raise self._failed(err) from err
+            chunks = self._fallen_back(err, fallback, tap, request, resolved.extension)
+            return TTSAudioResponse(resolved.extension, chunks)
+        speech = _Speech(tap, resolved.options, resolved.extension, fallback)
+        return TTSAudioResponse(resolved.extension, self._stream(request, speech))
+
+    async def _stream(
+        self, request: TTSAudioRequest, speech: _Speech
+    ) -> AsyncGenerator[bytes]:
+        client = self._entry.runtime_data.client
+        options, header = speech.options, b""
         if options.format == "wav":
             header = wav_header(options.sample_rate)
             options = dataclasses.replace(options, format="pcm")
-        return TTSAudioResponse(
-            resolved.extension, self._stream(request, options, header)
-        )
-
-    async def _stream(
-        self, request: TTSAudioRequest, options: SynthesisOptions, header: bytes
-    ) -> AsyncGenerator[bytes]:
-        client = self._entry.runtime_data.client
+        text = speech.tap.pieces()
         try:
             async with aclosing(
-                client.stream_text(
-                    request.message_gen, options, STREAMING, self._routing
-                )
+                client.stream_text(text, options, STREAMING, self._routing)
             ) as chunks:
+                deadline = first_audio_deadline(speech.fallback)
+                first = await _first_chunk(chunks, speech.tap, deadline)
+                yield header + (first or b"")
                 async for chunk in chunks:
-                    yield header + chunk
-                    header = b""
+                    yield chunk
         except CosyVoiceError as err:
             err = await self._explained(err, request.options)
-            # Home Assistant logs the failed message with this error's text.
-            raise self._failed(err) from err
+            if not speech.may_fall_back(err):
+                # Home Assistant logs the failed message with this error's text.
+                raise self._failed(err) from err
+            assert speech.fallback is not None
+            fallen_back = self._fallen_back(
+                err, speech.fallback, speech.tap, request, speech.extension
+            )
+            async for chunk in fallen_back:
+                yield chunk
+            return
+        finally:
+            await speech.tap.close()
         self._succeeded()
+
+    async def _fallen_back(
+        self,
+        err: CosyVoiceError,
+        fallback: Fallback,
+        tap: TextTap,
+        request: TTSAudioRequest,
+        extension: str,
+    ) -> AsyncGenerator[bytes]:
+        """The fallback speaks what was written so far, then the rest as it comes."""
+        chunks = async_fallback_stream(
+            self.hass, fallback.engine, tap.pieces(), request.language, extension
+        )
+        try:
+            first = await self._fall_back(err, fallback, anext(chunks, b""))
+            yield first
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await chunks.aclose()
+            await tap.close()
+
+    async def _fall_back[T](
+        self, err: CosyVoiceError, fallback: Fallback, speaking: Awaitable[T]
+    ) -> T:
+        """The fallback's first audio; if it cannot speak either, CosyVoice's error."""
+        try:
+            audio = await speaking
+        except FallbackError as reason:
+            _LOGGER.warning(
+                "%s could not speak a message (%s), nor could its fallback %s (%s)",
+                self._profile.title,
+                err,
+                fallback.engine,
+                reason,
+            )
+            raise self._failed(err) from err
+        react(self.hass, self._entry, self._profile, err)
+        _LOGGER.debug(
+            "%s spoke through %s: %s", self._profile.title, fallback.engine, err
+        )
+        return audio
 
     async def _explained(
         self, err: CosyVoiceError, options: Mapping[str, Any]
@@ -182,3 +273,43 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
     def _failed(self, err: CosyVoiceError) -> HomeAssistantError:
         """The translated error, once the home was shown what it means."""
         return react(self.hass, self._entry, self._profile, err)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Speech:
+    """What one streamed message is made with, and what speaks if CosyVoice cannot."""
+
+    tap: TextTap
+    options: SynthesisOptions
+    extension: str
+    fallback: Fallback | None
+
+    def may_fall_back(self, err: CosyVoiceError) -> bool:
+        """Only before any audio went out: a listener never hears a start twice."""
+        return self.fallback is not None and falls_back(err) and not err.after_audio
+
+
+async def _first_chunk(
+    chunks: AsyncGenerator[bytes], tap: TextTap, seconds: float
+) -> bytes | None:
+    """The first audio, given up when none came ``seconds`` after the first text.
+
+    The deadline runs from the first text, not the request: an answer still being
+    thought out is no outage.
+    """
+    upcoming = asyncio.ensure_future(_next(chunks))
+    started = asyncio.ensure_future(tap.started.wait())
+    try:
+        await asyncio.wait((upcoming, started), return_when=asyncio.FIRST_COMPLETED)
+        if not (await asyncio.wait((upcoming,), timeout=seconds))[0]:
+            raise SynthesisTimeoutError(f"DashScope made no audio within {seconds:g} s")
+        return upcoming.result()
+    finally:
+        started.cancel()
+        if not upcoming.done():
+            upcoming.cancel()
+            await asyncio.gather(upcoming, return_exceptions=True)
+
+
+async def _next(chunks: AsyncGenerator[bytes]) -> bytes | None:
+    return await anext(chunks, None)

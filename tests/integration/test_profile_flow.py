@@ -108,6 +108,8 @@ async def test_add_a_profile_in_two_steps_gives_it_an_entity(
         CONF_SAMPLE_RATE: 16000,
         "instruction": "",
         CONF_VOICE: "longhua_v2",
+        "fallback_engine": "",
+        "fallback_after": 3.0,
     }
     entity = tts_entity(hass, loaded_entry, alarms)
     # On the account's device, named by the user.

@@ -52,6 +52,7 @@ from .errors import (
     SynthesisTimeoutError,
     TaskFailedError,
     TextTooLongError,
+    falls_back,
 )
 from .keep_ready import KeepReady, KeepReadySettings
 from .models import DEFAULT_MODEL, MODELS
@@ -71,6 +72,7 @@ from .request_record import SynthesisResult
 from .retry import NO_RETRY, RetryPolicy
 from .router import ROUTE_CHOICES, RouteChoice, RoutingSettings, http_serves
 from .samples import MAX_SAMPLE_BYTES, InvalidVoiceSampleError, check_voice_sample
+from .ssml import spoken_text
 from .task import SynthesisTask
 from .text import billed_length
 from .text_stream import StreamingSettings
@@ -148,6 +150,7 @@ __all__ = [
     "billed_length",
     "check_voice_sample",
     "default_voice",
+    "falls_back",
     "find_voice",
     "http_serves",
     "languages_for_model",
@@ -155,6 +158,7 @@ __all__ = [
     "options_from",
     "parse_custom_voice_id",
     "picker_voices",
+    "spoken_text",
     "voice_for_model",
     "voices_for_language",
     "voices_for_model",

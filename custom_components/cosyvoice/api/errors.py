@@ -26,17 +26,22 @@ class ErrorKind:
     so a stream is never retried after its first audio."""
     caller: bool = False
     """The caller asked for something wrong (an option, the text): not a fault."""
+    fallback: bool = False
+    """The service or the network owns it: another engine may speak instead. Never
+    for a caller's mistake, which must be seen, not hidden behind another voice."""
 
 
 KINDS: Final[tuple[ErrorKind, ...]] = (
-    ErrorKind("invalid_auth"),
-    ErrorKind("account_error"),
-    ErrorKind("rate_limited", retried=True),
-    ErrorKind("service_unavailable", retried=True),
-    ErrorKind("cannot_connect", retried=True),
-    ErrorKind("connection_dropped", retried=True, retried_after_audio=True),
-    ErrorKind("timeout"),
-    ErrorKind("busy"),
+    ErrorKind("invalid_auth", fallback=True),
+    ErrorKind("account_error", fallback=True),
+    ErrorKind("rate_limited", retried=True, fallback=True),
+    ErrorKind("service_unavailable", retried=True, fallback=True),
+    ErrorKind("cannot_connect", retried=True, fallback=True),
+    ErrorKind(
+        "connection_dropped", retried=True, retried_after_audio=True, fallback=True
+    ),
+    ErrorKind("timeout", fallback=True),
+    ErrorKind("busy", fallback=True),
     ErrorKind("not_loaded"),
     ErrorKind("invalid_option", caller=True),
     ErrorKind("invalid_ssml", caller=True),
@@ -44,10 +49,11 @@ KINDS: Final[tuple[ErrorKind, ...]] = (
     ErrorKind("invalid_text", caller=True),
     ErrorKind("content_filtered", caller=True),
     ErrorKind("invalid_voice_sample", caller=True),
-    ErrorKind("voice_not_found", caller=True),
+    # A deleted own voice: the account no longer has it, whatever the message.
+    ErrorKind("voice_not_found", caller=True, fallback=True),
     ErrorKind("voice_not_ready", caller=True),
     ErrorKind("voice_refused", caller=True),
-    ErrorKind("synthesis_failed"),
+    ErrorKind("synthesis_failed", fallback=True),
 )
 """Every kind of failure; an error class names its kind, and this says what it means."""
 
@@ -87,6 +93,11 @@ class CosyVoiceError(Exception):
     def retryable(self) -> bool:
         """Whether a stream may try again after this error (see :func:`worth_retrying`)."""
         return worth_retrying(self)
+
+
+def falls_back(error: CosyVoiceError) -> bool:
+    """Whether another engine may speak a message that failed so (see :data:`KINDS`)."""
+    return KIND[error.kind].fallback
 
 
 def worth_retrying(error: CosyVoiceError, *, restartable: bool = False) -> bool:

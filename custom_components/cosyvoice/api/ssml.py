@@ -76,6 +76,31 @@ def check_ssml(text: str) -> int:
     return billed_length(content)
 
 
+def spoken_text(text: str) -> str:
+    """What ``text`` says, without SSML markup: for an engine that takes no SSML.
+
+    ``<sub alias>`` says its alias and a pause becomes a space; plain text, or a
+    document that is not well-formed, is given back as it is.
+    """
+    if not is_ssml(text) or "<!DOCTYPE" in text or "<!ENTITY" in text:
+        return text
+    try:
+        root = ET.fromstring(f"<ssml-root>{text.strip()}</ssml-root>")  # noqa: S314
+    except (ET.ParseError, UnicodeEncodeError):
+        return text
+    return " ".join(_words(root).split())
+
+
+def _words(element: ET.Element) -> str:
+    if element.tag == "sub" and element.get("alias"):
+        inner = str(element.get("alias"))
+    elif element.tag == "break":
+        inner = " "
+    else:
+        inner = (element.text or "") + "".join(_words(child) for child in element)
+    return inner + (element.tail or "")
+
+
 def _describe(err: ET.ParseError) -> str:
     # expat's message ends with ": line X, column Y", which we restate ourselves.
     return str(err).split(":", 1)[0]
