@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import AsyncGenerator, AsyncIterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -22,7 +22,7 @@ from homeassistant.core import HomeAssistant, split_entity_id
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 
-from .api import spoken_text
+from .api import is_ssml, spoken_text
 from .const import (
     CONF_FALLBACK_AFTER,
     CONF_FALLBACK_ENGINE,
@@ -125,25 +125,29 @@ async def async_fallback_stream(
     token = _IN_FALLBACK.set(True)
     try:
         stream = _create_stream(hass, engine, language, extension)
-        if hasattr(stream, "async_set_message_stream"):
-            stream.async_set_message_stream(_plain(text))
+        pieces = aiter(text)
+        first = await anext(pieces, "")
+        if hasattr(stream, "async_set_message_stream") and not is_ssml(first):
+            stream.async_set_message_stream(_joined(first, pieces))
         else:
-            stream.async_set_message(spoken_text("".join([t async for t in text])))
+            # A whole message (SSML comes whole) is spoken without its markup.
+            rest = "".join([piece async for piece in pieces])
+            stream.async_set_message(spoken_text(first + rest))
         chunks = stream.async_stream_result()
         async with asyncio.timeout(FALLBACK_LIMIT):
-            first = await anext(chunks, b"")
+            audio = await anext(chunks, b"")
     except (HomeAssistantError, TimeoutError) as err:
         raise FallbackError(_reason(err)) from err
     finally:
         _IN_FALLBACK.reset(token)
-    yield first
+    yield audio
     async for chunk in chunks:
         yield chunk
 
 
-async def _plain(text: AsyncIterable[str]) -> AsyncGenerator[str]:
-    # Streamed text is an LLM's answer, not SSML: it goes as it is written.
-    async for piece in text:
+async def _joined(first: str, rest: AsyncIterator[str]) -> AsyncGenerator[str]:
+    yield first
+    async for piece in rest:
         yield piece
 
 

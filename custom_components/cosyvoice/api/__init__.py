@@ -72,7 +72,7 @@ from .request_record import SynthesisResult
 from .retry import NO_RETRY, RetryPolicy
 from .router import ROUTE_CHOICES, RouteChoice, RoutingSettings, http_serves
 from .samples import MAX_SAMPLE_BYTES, InvalidVoiceSampleError, check_voice_sample
-from .ssml import spoken_text
+from .ssml import is_ssml, spoken_text
 from .task import SynthesisTask
 from .text import billed_length
 from .text_stream import StreamingSettings
@@ -153,6 +153,7 @@ __all__ = [
     "falls_back",
     "find_voice",
     "http_serves",
+    "is_ssml",
     "languages_for_model",
     "normalize_language",
     "options_from",
