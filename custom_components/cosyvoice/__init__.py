@@ -23,7 +23,6 @@ from .own_voices import OwnVoices
 from .previews import async_setup_previews
 from .profiles import (
     async_migrate_to_profiles,
-    async_reload_on_profile_change,
     profiles,
 )
 from .reactions import react, recovered, setup_failed
@@ -88,7 +87,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
     entry.async_on_unload(
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _close_on_stop)
     )
-    async_reload_on_profile_change(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

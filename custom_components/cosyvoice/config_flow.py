@@ -12,6 +12,7 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import (
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryData,
@@ -49,7 +50,14 @@ from .const import (
 from .option_table import ACCOUNT_SETTINGS
 from .profile_flow import ProfileFlow
 from .profiles import FIRST_PROFILE_TITLE, SUBENTRY_TYPE
-from .runtime import CosyVoiceConfigEntry, async_check_credentials, option, where
+from .runtime import (
+    CosyVoiceConfigEntry,
+    async_check_credentials,
+    keep_ready_settings,
+    option,
+    pool_settings,
+    where,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -365,13 +373,21 @@ class CosyVoiceOptionsFlow(OptionsFlow):
 
     @callback
     def _async_save(self, options: dict[str, Any]) -> ConfigFlowResult:
-        """Save the options and reload the entry if they changed.
+        """Save the options; a loaded account takes them without a reload.
 
-        The entry has no update listener: Home Assistant 2026.12 refuses one beside
-        the reloads that reauthentication and reconfiguration do. This is what
-        ``OptionsFlowWithReload`` does from Home Assistant 2025.8; 2025.4 lacks it.
+        No announcement falls into a reload: the pool takes its new bound for the
+        next request, and keeping ready restarts with its new count.
         """
-        entries = self.hass.config_entries
-        if entries.async_update_entry(self.config_entry, options=options):
-            entries.async_schedule_reload(self.config_entry.entry_id)
+        entry = self.config_entry
+        if (
+            self.hass.config_entries.async_update_entry(entry, options=options)
+            and entry.state is ConfigEntryState.LOADED
+        ):
+            client = entry.runtime_data.client
+            self.hass.async_create_task(
+                client.change_settings(
+                    pool_settings(options), keep_ready_settings(options)
+                ),
+                f"{DOMAIN} new account options",
+            )
         return self.async_create_entry(data=options)

@@ -1,7 +1,7 @@
 """Add and change voice profiles: a name and settings, then a voice of the model.
 
 A profile is a ``tts`` subentry of the account's entry (see :mod:`.profiles`). The
-entry reloads when its profiles change (see :func:`.async_setup_entry`).
+entry's entities follow a change without a reload (see :func:`.tts.async_setup_entry`).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ one profile holding those options, whose entity keeps its entity id and unique i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -42,39 +44,58 @@ def entity_unique_id(profile: ConfigSubentry) -> str:
     return profile.unique_id or profile.subentry_id
 
 
-def _shape(entry: CosyVoiceConfigEntry) -> dict[str, Any]:
-    """What the loaded entities were built from: a change means a reload."""
+@dataclass(frozen=True, slots=True)
+class ProfileChanges:
+    """What became of an entry's voice profiles since it was last looked at."""
+
+    added: list[ConfigSubentry]
+    changed: list[ConfigSubentry]
+    removed: list[str]
+    """Subentry ids; Home Assistant removes their entities and devices itself."""
+
+
+def _shape(entry: CosyVoiceConfigEntry) -> dict[str, tuple[str, dict[str, Any]]]:
     return {p.subentry_id: (p.title, dict(p.data)) for p in profiles(entry)}
 
 
 @callback
-def async_reload_on_profile_change(
-    hass: HomeAssistant, entry: CosyVoiceConfigEntry
-) -> None:
-    """Reload the entry when a profile is added, changed or removed.
+def async_follow_profiles(
+    hass: HomeAssistant,
+    entry: CosyVoiceConfigEntry,
+    on_change: Callable[[ProfileChanges], None],
+) -> Callable[[], None]:
+    """Tell ``on_change`` when a profile is added, changed or removed; no reload.
 
-    Not an update listener: Home Assistant 2026.12 refuses one on an entry that
-    reauthentication reloads; and a profile removed on the entry page passes through
-    no flow of ours. Changes of the account (a new key) are reloaded by their flows.
+    The entities take a change where they stand, so no announcement falls into a
+    reload. Not an update listener: Home Assistant 2026.12 refuses one on an entry
+    that reauthentication reloads; and a profile removed on the entry page passes
+    through no flow of ours. Returns how to stop following.
     """
-    loaded = _shape(entry)
+    known = _shape(entry)
 
     @callback
     def _changed(change: ConfigEntryChange, changed: ConfigEntry) -> None:
-        nonlocal loaded
+        nonlocal known
         if (
             change is not ConfigEntryChange.UPDATED
             or changed.entry_id != entry.entry_id
         ):
             return
-        # State changes are updates too (the reload's own unloading among them).
-        if (shape := _shape(changed)) != loaded:
-            loaded = shape
-            hass.config_entries.async_schedule_reload(entry.entry_id)
+        # State changes are updates too (unloading among them): only shapes count.
+        if (shape := _shape(entry)) == known:
+            return
+        now = {p.subentry_id: p for p in profiles(entry)}
+        changes = ProfileChanges(
+            added=[p for key, p in now.items() if key not in known],
+            changed=[
+                p for key, p in now.items() if key in known and shape[key] != known[key]
+            ],
+            removed=[key for key in known if key not in now],
+        )
+        known = shape
+        on_change(changes)
 
-    entry.async_on_unload(
-        async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _changed)
-    )
+    return async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _changed)
 
 
 @callback

@@ -94,6 +94,16 @@ def profile_routing(profile: Mapping[str, Any]) -> RoutingSettings:
     )
 
 
+def pool_settings(options: Mapping[str, Any]) -> PoolSettings:
+    """The account's connection pool, as its options say."""
+    return PoolSettings(max_connections=int(option(options, CONF_POOL_SIZE)))
+
+
+def keep_ready_settings(options: Mapping[str, Any]) -> KeepReadySettings:
+    """How many of the account's connections are kept ready, as its options say."""
+    return KeepReadySettings(connections=int(option(options, CONF_KEEP_READY)))
+
+
 def build_client(
     hass: HomeAssistant,
     data: Mapping[str, Any],
@@ -109,8 +119,8 @@ def build_client(
         async_get_clientsession(hass),
         data[CONF_API_KEY],
         endpoint_from_data(data),
-        pool=PoolSettings(max_connections=int(option(options, CONF_POOL_SIZE))),
-        keep_ready=KeepReadySettings(connections=int(option(options, CONF_KEEP_READY))),
+        pool=pool_settings(options),
+        keep_ready=keep_ready_settings(options),
         retry=None if retry else NO_RETRY,
     )
 

@@ -19,6 +19,7 @@ from homeassistant.components.tts.entity import TTSAudioRequest, TTSAudioRespons
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import (
@@ -29,10 +30,7 @@ from .api import (
     falls_back,
     wav_header,
 )
-from .const import (
-    CONF_MODEL,
-    CONF_VOICE,
-)
+from .const import CONF_MODEL, CONF_VOICE, DOMAIN
 from .device import profile_device
 from .fallback import (
     Fallback,
@@ -42,10 +40,11 @@ from .fallback import (
     first_audio_deadline,
     profile_fallback,
 )
+from .issues import async_update_voice_missing_issue
 from .languages import default_language, supported_languages
 from .option_table import PER_MESSAGE
 from .own_voices import voice_choices
-from .profiles import entity_unique_id, profiles
+from .profiles import ProfileChanges, async_follow_profiles, entity_unique_id, profiles
 from .reactions import react, recovered
 from .request_options import default_options, resolve
 from .runtime import CosyVoiceConfigEntry, option, profile_routing
@@ -71,12 +70,33 @@ async def async_setup_entry(
     entry: CosyVoiceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add one TTS entity per voice profile, each in its subentry."""
-    for profile in profiles(entry):
-        async_add_entities(
-            [CosyVoiceTTSEntity(hass, entry, profile)],
-            config_subentry_id=profile.subentry_id,
+    """Add one TTS entity per voice profile, each in its subentry, and keep them so.
+
+    A profile added, changed or removed later takes effect without a reload: no
+    announcement falls into one.
+    """
+    entities: dict[str, CosyVoiceTTSEntity] = {}
+
+    @callback
+    def add(profile: ConfigSubentry) -> None:
+        entity = entities[profile.subentry_id] = CosyVoiceTTSEntity(
+            hass, entry, profile
         )
+        async_add_entities([entity], config_subentry_id=profile.subentry_id)
+
+    @callback
+    def follow(changes: ProfileChanges) -> None:
+        for profile in changes.added:
+            add(profile)
+        for profile in changes.changed:
+            if (entity := entities.get(profile.subentry_id)) is not None:
+                entity.async_apply(profile)
+        for subentry_id in changes.removed:
+            entities.pop(subentry_id, None)
+
+    for profile in profiles(entry):
+        add(profile)
+    entry.async_on_unload(async_follow_profiles(hass, entry, follow))
 
 
 class CosyVoiceTTSEntity(TextToSpeechEntity):
@@ -94,19 +114,39 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
     ) -> None:
         """Describe the entity from its profile, on the account's service device."""
         self._entry = entry
+        self._attr_unique_id = entity_unique_id(profile)
+        self._describe(hass, profile)
+
+    def _describe(self, hass: HomeAssistant, profile: ConfigSubentry) -> None:
         self._profile = profile
         self._model = str(option(profile.data, CONF_MODEL))
         self._voice = str(option(profile.data, CONF_VOICE))
         self._routing = profile_routing(profile.data)
         # Named by the user; Home Assistant refuses to speak with an unnamed engine.
         self._attr_name = profile.title
-        self._attr_unique_id = entity_unique_id(profile)
         self._attr_supported_languages = supported_languages(self._model)
         self._attr_default_language = default_language(
             self._attr_supported_languages, hass.config.language, hass.config.country
         )
         self._attr_default_options = default_options(profile.data)
-        self._attr_device_info = profile_device(entry, profile, self._model)
+        self._attr_device_info = profile_device(self._entry, profile, self._model)
+
+    @callback
+    def async_apply(self, profile: ConfigSubentry) -> None:
+        """The profile was changed: speak as it now says from the next message on.
+
+        Its default options change with it, and with them Home Assistant's cache
+        key: a message is not replayed in the old voice.
+        """
+        self._describe(self.hass, profile)
+        registry = dr.async_get(self.hass)
+        for device in dr.async_entries_for_config_entry(registry, self._entry.entry_id):
+            if (DOMAIN, profile.subentry_id) in device.identifiers:
+                registry.async_update_device(device.id, model=self._model)
+        async_update_voice_missing_issue(
+            self.hass, profile, self._entry.runtime_data.voices
+        )
+        self.async_write_ha_state()
 
     @callback
     def async_get_supported_voices(self, language: str) -> list[Voice]:

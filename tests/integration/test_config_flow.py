@@ -489,30 +489,34 @@ async def _options(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
     return result
 
 
-async def test_account_options_reload_once_and_only_when_changed(
+async def test_account_options_take_effect_without_a_reload(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def save(pool_size: int) -> int:
+    """No announcement falls into a reload: the pool and keeping ready change live."""
+
+    async def save(pool_size: int, keep_ready: int) -> int:
         with _reloads(hass) as reload:
             result = await _options(hass, loaded_entry)
             assert list(_fields(result)) == [CONF_POOL_SIZE, "keep_ready"]
             result = await hass.config_entries.options.async_configure(
-                result["flow_id"], {CONF_POOL_SIZE: pool_size, "keep_ready": 1}
+                result["flow_id"], {CONF_POOL_SIZE: pool_size, "keep_ready": keep_ready}
             )
             assert result["type"] is FlowResultType.CREATE_ENTRY
             await hass.async_block_till_done()
         assert loaded_entry.state is ConfigEntryState.LOADED
         return reload.call_count
 
-    old_client = loaded_entry.runtime_data.client
-    assert await save(2) == 1
     client = loaded_entry.runtime_data.client
-    assert client is not old_client
-    assert old_client.pool.closed
-    assert client.pool.settings.max_connections == 2
-    assert await save(2) == 0
+    assert client.keep_ready.running
+    assert await save(2, 0) == 0
     assert loaded_entry.runtime_data.client is client
-    assert loaded_entry.options == {CONF_POOL_SIZE: 2, "keep_ready": 1}
+    assert client.pool.settings.max_connections == 2
+    assert client.keep_ready.settings.connections == 0
+    assert not client.keep_ready.running
+    assert await save(3, 2) == 0
+    assert client.pool.settings.max_connections == 3
+    assert client.keep_ready.running
+    assert loaded_entry.options == {CONF_POOL_SIZE: 3, "keep_ready": 2}
     assert not loaded_entry.update_listeners
     assert RELOAD_WARNING not in caplog.text
 

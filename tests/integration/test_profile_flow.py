@@ -123,7 +123,7 @@ async def test_add_a_profile_in_two_steps_gives_it_an_entity(
     assert entry.config_subentry_id == alarms.subentry_id
 
 
-async def test_reconfigure_a_profile_reloads_once_and_only_when_changed(
+async def test_reconfigure_a_profile_takes_effect_without_a_reload(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     entity_id = tts_entity(hass, loaded_entry).entity_id
@@ -146,13 +146,19 @@ async def test_reconfigure_a_profile_reloads_once_and_only_when_changed(
         assert loaded_entry.state is ConfigEntryState.LOADED
         return reload.call_count
 
-    assert await save(SETTINGS, "longhua_v2") == 1
-    assert await save(SETTINGS, "longhua_v2") == 0
-    assert await save({**SETTINGS, "volume": 70}, "longhua_v2") == 1
-    assert first_profile(loaded_entry).data["volume"] == 70
     entity = tts_entity(hass, loaded_entry)
+    assert await save(SETTINGS, "longhua_v2") == 0
+    assert await save({**SETTINGS, "volume": 70}, "longhua_v2") == 0
+    assert first_profile(loaded_entry).data["volume"] == 70
+    # The same entity object, changed where it stands: its model, voice and options.
+    assert tts_entity(hass, loaded_entry) is entity
     assert entity.entity_id == entity_id
     assert (entity.default_options or {})["volume"] == 70
+    assert (entity.default_options or {})[CONF_VOICE] == "longhua_v2"
+    assert (entity.default_options or {})[CONF_MODEL] == "cosyvoice-v2"
+    assert (
+        entity.supported_languages == ["zh", "en"] or "zh" in entity.supported_languages
+    )
     assert not loaded_entry.update_listeners
 
 

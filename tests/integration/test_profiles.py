@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from unittest.mock import patch
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.components import tts
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -152,3 +154,32 @@ async def test_an_entry_from_a_newer_version_is_refused(
     entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.MIGRATION_ERROR
+
+
+async def test_profiles_come_and_go_without_a_reload(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, emulator: DashScopeEmulator
+) -> None:
+    """A profile added or removed: its entity comes or goes, the others speak on."""
+    first = tts_entity(hass, loaded_entry)
+    client = loaded_entry.runtime_data.client
+    with patch.object(
+        hass.config_entries, "async_reload", wraps=hass.config_entries.async_reload
+    ) as reload:
+        hass.config_entries.async_add_subentry(
+            loaded_entry, ConfigSubentry(**profile_data("Alarms", volume=80))
+        )
+        await hass.async_block_till_done()
+        alarms = next(p for p in profiles(loaded_entry) if p.title == "Alarms")
+        entity = tts_entity(hass, loaded_entry, alarms)
+        assert (entity.default_options or {})["volume"] == 80
+        stream = tts.async_create_stream(hass, entity.entity_id, None, {})
+        stream.async_set_message("起床了。")
+        assert b"".join([c async for c in stream.async_stream_result()])
+        hass.config_entries.async_remove_subentry(loaded_entry, alarms.subentry_id)
+        await hass.async_block_till_done()
+        assert er.async_get(hass).async_get(entity.entity_id) is None
+        assert hass.states.get(entity.entity_id) is None
+    assert reload.call_count == 0
+    assert tts_entity(hass, loaded_entry) is first
+    assert loaded_entry.runtime_data.client is client
+    assert emulator.tasks[-1].texts == ["起床了。"]

@@ -115,6 +115,17 @@ class CosyVoiceClient:
             user_agent=self.user_agent,
         )
 
+    async def change_settings(
+        self, pool: PoolSettings, keep_ready: KeepReadySettings
+    ) -> None:
+        """New bounds for the pool and keeping ready, taken where the client stands.
+
+        Requests under way finish as they are; the pool's new bound holds from the
+        next one; keeping ready restarts with its new count.
+        """
+        self._pool.settings = pool
+        await self.keep_ready.change(keep_ready)
+
     async def close(self) -> None:
         """Stop keeping ready, close every connection, fail waiting requests."""
         await self.keep_ready.stop()

@@ -88,6 +88,12 @@ class KeepReady:
         if self.settings.connections and not self.running and not self._pool.closed:
             self._task = asyncio.create_task(self._run(), name="cosyvoice-keep-ready")
 
+    async def change(self, settings: KeepReadySettings) -> None:
+        """Keep ready as ``settings`` say from now on: restarted, with its outcomes."""
+        await self.stop()
+        self.settings = settings
+        self.start(self._on_outcome)
+
     async def stop(self) -> None:
         """Stop and wait for the task to end."""
         task, self._task = self._task, None
