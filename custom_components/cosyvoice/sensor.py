@@ -335,7 +335,9 @@ class LastErrorSensor(CosyVoiceSensor, RestoreSensor):
         return self._data.health.last_error or self._restored
 
     def _value(self) -> StateType:
-        return NO_ERROR if (last := self._last()) is None else last.kind
+        if (kind := self.entity_description.value_fn(self._data)) is not None:
+            return kind
+        return NO_ERROR if self._restored is None else self._restored.kind
 
     def _attributes_now(self) -> dict[str, Any] | None:
         """The error's own words, cut to what an attribute should hold."""
