@@ -316,3 +316,15 @@ def test_the_readme_names_no_version_after_the_manifests() -> None:
     assert mentioned  # the scan sees the mentions of 0.2 at all
     later = [v for v in mentioned if _as_tuple(v) > _as_tuple(_version())]
     assert later == [], f"the README names versions after {_version()}: {later}"
+
+
+# --- the event ------------------------------------------------------------------------
+
+
+def test_the_event_table_names_every_kind_and_no_other() -> None:
+    row = next(
+        line
+        for line in README.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `kind` |")
+    )
+    assert re.findall(r"`(\w+)`", row)[1:] == list(api.ERROR_KINDS)

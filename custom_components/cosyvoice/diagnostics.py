@@ -1,4 +1,8 @@
-"""Diagnostics: the entry with its secrets redacted, and the connection pool's numbers."""
+"""Diagnostics: the entry with its secrets redacted, the pool's and messages' numbers.
+
+No message's text is in them: a failed message is listed by its time, profile,
+kind and length.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ TO_REDACT = {CONF_API_KEY, CONF_WORKSPACE_ID, "unique_id"}
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: CosyVoiceConfigEntry
 ) -> dict[str, Any]:
-    """What support needs: configuration, profiles, pool, failures, own voices."""
+    """What support needs: configuration, profiles, pool, messages, own voices."""
     client = entry.runtime_data.client
     pool = entry.runtime_data.pool
     return {
@@ -49,6 +53,7 @@ async def async_get_config_entry_diagnostics(
             "keeping_ready": client.keep_ready.running,
         },
         "statistics": client.snapshot(),
+        "messages": entry.runtime_data.health.as_dict(),
         "own_voices": {
             "listed": entry.runtime_data.voices.listed,
             "voices": [voice.as_dict() for voice in entry.runtime_data.voices.voices],

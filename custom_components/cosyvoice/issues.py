@@ -1,19 +1,21 @@
-"""Repair issues: problems with the key or the account that only the user can fix.
+"""Repair issues: problems with the key, the account or a profile only the user can fix.
 
 A failed message explains itself once, to whoever asked for it; an issue stays in
 Settings → Repairs until the cause is gone. None can be fixed by a flow here: a key
 is re-entered in the reauthentication flow, an account is topped up in the console,
-a deleted voice is replaced in the options.
+a deleted voice or fallback engine is replaced in the profile's options.
 """
 
 from __future__ import annotations
 
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_state_change_event
 
 from .api import CosyVoiceError, parse_custom_voice_id
-from .const import CONF_VOICE, DOMAIN
+from .const import CONF_FALLBACK_ENGINE, CONF_VOICE, DOMAIN
 from .own_voices import OwnVoices
 from .profiles import profiles
 from .runtime import CosyVoiceConfigEntry, option
@@ -56,6 +58,71 @@ def async_update_voice_missing_issue(
         _async_create(hass, issue_id, "voice_missing", profile.title, voice=voice_id)
     else:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+def fallback_missing_issue_id(profile_id: str) -> str:
+    """The issue of a profile's fallback engine that no longer exists."""
+    return f"fallback_missing_{profile_id}"
+
+
+def _fallback(profile: ConfigSubentry) -> str | None:
+    return str(profile.data.get(CONF_FALLBACK_ENGINE) or "") or None
+
+
+def _tts_entity_exists(hass: HomeAssistant, entity_id: str) -> bool:
+    """Registered (its integration may still be loading) or at least in the states."""
+    if not entity_id.startswith("tts."):
+        return False
+    return (
+        er.async_get(hass).async_get(entity_id) is not None
+        or hass.states.get(entity_id) is not None
+    )
+
+
+@callback
+def async_update_fallback_missing_issue(
+    hass: HomeAssistant, profile: ConfigSubentry
+) -> None:
+    """Raise the issue if the profile's fallback engine is no TTS entity, else clear it."""
+    issue_id = fallback_missing_issue_id(profile.subentry_id)
+    fallback = _fallback(profile)
+    if fallback is not None and not _tts_entity_exists(hass, fallback):
+        _async_create(
+            hass, issue_id, "fallback_missing", profile.title, fallback=fallback
+        )
+    else:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+@callback
+def async_watch_fallback_engines(
+    hass: HomeAssistant, entry: CosyVoiceConfigEntry
+) -> None:
+    """Check each profile's fallback engine now, and again when it comes or goes.
+
+    Its state is watched rather than its registry entry: when an entity is removed
+    from the registry its state lingers until the entity is taken down, and an
+    entity without a unique id has a state only. Stops when the entry unloads.
+    """
+    watched = {
+        fallback for profile in profiles(entry) if (fallback := _fallback(profile))
+    }
+    for profile in profiles(entry):
+        async_update_fallback_missing_issue(hass, profile)
+    if not watched:
+        return
+
+    @callback
+    def _came_or_went(event: Event[EventStateChangedData]) -> None:
+        if event.data["old_state"] is not None and event.data["new_state"] is not None:
+            return  # it spoke, or changed otherwise: still there
+        for profile in profiles(entry):
+            if _fallback(profile) == event.data["entity_id"]:
+                async_update_fallback_missing_issue(hass, profile)
+
+    entry.async_on_unload(
+        async_track_state_change_event(hass, sorted(watched), _came_or_went)
+    )
 
 
 @callback
@@ -116,4 +183,7 @@ def async_delete_issues(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> Non
     ir.async_delete_issue(hass, DOMAIN, invalid_auth_issue_id(entry.entry_id))
     for profile in profiles(entry):
         ir.async_delete_issue(hass, DOMAIN, voice_missing_issue_id(profile.subentry_id))
+        ir.async_delete_issue(
+            hass, DOMAIN, fallback_missing_issue_id(profile.subentry_id)
+        )
     async_delete_account_issue(hass, entry.entry_id)

@@ -2,9 +2,9 @@
 
 What an error means is the client's to say (its kind, the key of its translation in
 ``strings.json``, and whether it is the caller's mistake); this module decides what a
-home sees of it: a new key asked for, a repair issue, the outage logged, and the
-translated error the caller gets. Speech, keeping connections ready and setup all
-come here.
+home sees of it: a new key asked for, a repair issue, the outage logged, the
+message counted and announced, and the translated error the caller gets. Speech,
+keeping connections ready and setup all come here.
 """
 
 from __future__ import annotations
@@ -21,15 +21,19 @@ from homeassistant.exceptions import (
     HomeAssistantError,
     ServiceValidationError,
 )
+from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 
 from .api import CosyVoiceError, InvalidOptionError
-from .const import DOMAIN
+from .const import DOMAIN, EVENT_SPEECH_FAILED
+from .health import FailedMessage
 from .issues import (
     async_create_account_issue,
     async_create_invalid_auth_issue,
     async_delete_account_issue,
     async_update_voice_missing_issue,
 )
+from .profiles import entity_unique_id
 from .runtime import CosyVoiceConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
@@ -85,24 +89,78 @@ def react(
     entry: CosyVoiceConfigEntry,
     profile: ConfigSubentry | None,
     error: CosyVoiceError,
+    *,
+    fallback: str | None = None,
+    length: int | None = None,
 ) -> HomeAssistantError:
     """Show the home what a failure means; return the caller's translated error.
 
-    ``profile``: the voice profile that failed to speak; None when no profile was
-    involved (connections kept ready for the whole account).
+    ``profile``: the voice profile that failed to speak a message, once per message
+    (the caller's mistakes included): it is counted, shown as the last error and
+    announced by an event. None when no message was involved (connections kept
+    ready for the whole account): then only what the user must fix and the outage
+    log are shown. ``fallback``: the entity that spoke the message instead, if one
+    did. ``length``: the message's length in characters, when known whole.
     """
     if (reaction := REACTIONS.get(error.kind)) is not None:
         reaction(hass, entry, profile, error)
     entry.runtime_data.availability.failed(error)
+    if profile is not None:
+        _count_and_announce(
+            hass, entry, profile, error, fallback=fallback, length=length
+        )
     _LOGGER.debug("Request failed: %s", error)
     return translated(error)
 
 
 @callback
+def _count_and_announce(
+    hass: HomeAssistant,
+    entry: CosyVoiceConfigEntry,
+    profile: ConfigSubentry,
+    error: CosyVoiceError,
+    *,
+    fallback: str | None,
+    length: int | None,
+) -> None:
+    """Count the message for the sensors and diagnostics, and fire the event.
+
+    The recorder keeps events in the home's history: no text goes in.
+    """
+    failure = FailedMessage(
+        at=dt_util.utcnow(),
+        profile=profile.title,
+        profile_id=profile.subentry_id,
+        kind=error.kind,
+        length=length,
+        fallback=fallback,
+    )
+    entry.runtime_data.health.failed(failure, str(error))
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "tts", DOMAIN, entity_unique_id(profile)
+    )
+    hass.bus.async_fire(
+        EVENT_SPEECH_FAILED,
+        {
+            "entity_id": entity_id,
+            "kind": error.kind,
+            "profile": profile.title,
+            "fallback": fallback,
+        },
+    )
+
+
+@callback
 def recovered(hass: HomeAssistant, entry: CosyVoiceConfigEntry, *, spoke: bool) -> None:
-    """The service answered again; ``spoke``: speech came, so the account pays."""
+    """The service answered again.
+
+    ``spoke``: CosyVoice spoke a message (call once per message; it is counted),
+    so the account pays. False for an answer that was no message (a connection
+    kept ready).
+    """
     entry.runtime_data.availability.succeeded()
     if spoke:
+        entry.runtime_data.health.spoke()
         async_delete_account_issue(hass, entry.entry_id)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from homeassistant.config_entries import ConfigEntry
@@ -33,6 +33,7 @@ from .const import (
     CONF_WORKSPACE_ID,
     CONF_WS_URL,
 )
+from .health import Health
 from .option_table import DEFAULTS
 from .own_voices import OwnVoices
 
@@ -45,6 +46,8 @@ class CosyVoiceData:
     voices: OwnVoices
     availability: Availability
     """Whether the service answers, logged once each way for the whole account."""
+    health: Health = field(default_factory=Health)
+    """The account's messages since setup: what the sensors add to their totals."""
 
     @property
     def pool(self) -> ConnectionPool:

@@ -239,10 +239,13 @@ async def test_unloading_stops_listening(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     stats = loaded_entry.runtime_data.client.stats
+    health = loaded_entry.runtime_data.health
     assert stats._listeners
+    assert health._listeners
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
     await hass.async_block_till_done()
     assert not stats._listeners
+    assert not health._listeners
 
 
 async def test_billed_characters_are_restored(

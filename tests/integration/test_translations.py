@@ -89,7 +89,7 @@ def test_every_option_has_a_description() -> None:
 
 def test_every_sensor_is_named_and_every_entity_has_an_icon() -> None:
     names = _load("strings.json")["entity"]
-    keys = {d.translation_key for d in (*sensor.SENSORS, *sensor.BILLED_SENSORS)}
+    keys = {d.translation_key for d in sensor.DESCRIPTIONS}
     assert keys == names["sensor"].keys()
     icons = _load("icons.json")["entity"]
     assert {platform: set(keys) for platform, keys in icons.items()} == {
