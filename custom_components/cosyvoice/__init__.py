@@ -18,7 +18,11 @@ from .api import CosyVoiceError, InvalidRequestError
 from .availability import Availability
 from .const import DOMAIN
 from .fallback import profile_fallback
-from .issues import async_delete_issues, async_update_voice_missing_issue
+from .issues import (
+    async_delete_issues,
+    async_update_voice_missing_issue,
+    async_watch_fallback_engines,
+)
 from .own_voices import OwnVoices
 from .previews import async_setup_previews
 from .profiles import (
@@ -69,6 +73,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
         outage = err
     else:
         async_delete_issues(hass, entry)
+    async_watch_fallback_engines(hass, entry)
     voices = OwnVoices(client)
     if outage is None:  # unlisted is not deleted: the pickers wait for the service
         await voices.async_refresh()

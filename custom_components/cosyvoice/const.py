@@ -50,8 +50,5 @@ MAX_KEEP_READY: Final = 4
 # Assistant could neither serve nor convert it; it stays a client-only format.
 HA_FORMATS: Final = ("mp3", "wav", "opus")
 
-# A voice profile's fallback: another TTS entity that speaks what CosyVoice could not.
-CONF_FALLBACK_ENGINE: Final = "fallback_engine"
-
 EVENT_SPEECH_FAILED: Final = "cosyvoice_speech_failed"
 """Fired for every message CosyVoice did not speak (see reactions.react)."""

@@ -9,10 +9,10 @@ a deleted voice or fallback engine is replaced in the profile's options.
 from __future__ import annotations
 
 from homeassistant.config_entries import ConfigSubentry
+from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_state_change_event
 
 from .api import CosyVoiceError, parse_custom_voice_id
 from .const import CONF_FALLBACK_ENGINE, CONF_VOICE, DOMAIN
@@ -98,30 +98,34 @@ def async_update_fallback_missing_issue(
 def async_watch_fallback_engines(
     hass: HomeAssistant, entry: CosyVoiceConfigEntry
 ) -> None:
-    """Check each profile's fallback engine now, and again when it comes or goes.
+    """Check each profile's fallback engine now, and again when one comes or goes.
 
     Its state is watched rather than its registry entry: when an entity is removed
     from the registry its state lingers until the entity is taken down, and an
-    entity without a unique id has a state only. Stops when the entry unloads.
+    entity without a unique id has a state only. The profiles are read at each
+    event, so a fallback chosen later (no reload) is watched too. Stops when the
+    entry unloads.
     """
-    watched = {
-        fallback for profile in profiles(entry) if (fallback := _fallback(profile))
-    }
     for profile in profiles(entry):
         async_update_fallback_missing_issue(hass, profile)
-    if not watched:
-        return
+
+    @callback
+    def _is_a_fallback(data: EventStateChangedData) -> bool:
+        # Only an entity appearing or disappearing can change the verdict.
+        return (data["old_state"] is None or data["new_state"] is None) and any(
+            _fallback(profile) == data["entity_id"] for profile in profiles(entry)
+        )
 
     @callback
     def _came_or_went(event: Event[EventStateChangedData]) -> None:
-        if event.data["old_state"] is not None and event.data["new_state"] is not None:
-            return  # it spoke, or changed otherwise: still there
         for profile in profiles(entry):
             if _fallback(profile) == event.data["entity_id"]:
                 async_update_fallback_missing_issue(hass, profile)
 
     entry.async_on_unload(
-        async_track_state_change_event(hass, sorted(watched), _came_or_went)
+        hass.bus.async_listen(
+            EVENT_STATE_CHANGED, _came_or_went, event_filter=_is_a_fallback
+        )
     )
 
 

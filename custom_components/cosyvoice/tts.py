@@ -40,7 +40,10 @@ from .fallback import (
     first_audio_deadline,
     profile_fallback,
 )
-from .issues import async_update_voice_missing_issue
+from .issues import (
+    async_update_fallback_missing_issue,
+    async_update_voice_missing_issue,
+)
 from .languages import default_language, supported_languages
 from .option_table import PER_MESSAGE
 from .own_voices import voice_choices
@@ -146,6 +149,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         async_update_voice_missing_issue(
             self.hass, profile, self._entry.runtime_data.voices
         )
+        async_update_fallback_missing_issue(self.hass, profile)
         self.async_write_ha_state()
 
     @callback
@@ -170,7 +174,8 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         try:
             request = resolve(options, self._attr_default_options or {})
         except CosyVoiceError as err:
-            raise self._failed(err) from err  # the caller's mistake: never hidden
+            # The caller's mistake: never hidden behind a fallback.
+            raise self._failed(err, len(message)) from err
         fallback = profile_fallback(self._profile.data)
         try:
             await self._entry.runtime_data.voices.async_check(request.options.voice)
@@ -183,11 +188,12 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         except CosyVoiceError as err:
             err = await self._explained(err, options)
             if fallback is None or not falls_back(err):
-                raise self._failed(err) from err
+                raise self._failed(err, len(message)) from err
             speak = async_fallback_audio(
                 self.hass, fallback.engine, message, language, request.extension
             )
-            return request.extension, await self._fall_back(err, fallback, speak)
+            audio = await self._fall_back(err, fallback, speak, len(message))
+            return request.extension, audio
         self._succeeded()
         _LOGGER.debug(
             "Synthesized %d characters over %s in %.0f ms",
@@ -270,7 +276,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
             self.hass, fallback.engine, tap.pieces(), request.language, extension
         )
         try:
-            first = await self._fall_back(err, fallback, anext(chunks, b""))
+            first = await self._fall_back(err, fallback, anext(chunks, b""), None)
             yield first
             async for chunk in chunks:
                 yield chunk
@@ -279,9 +285,16 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
             await tap.close()
 
     async def _fall_back[T](
-        self, err: CosyVoiceError, fallback: Fallback, speaking: Awaitable[T]
+        self,
+        err: CosyVoiceError,
+        fallback: Fallback,
+        speaking: Awaitable[T],
+        length: int | None,
     ) -> T:
-        """The fallback's first audio; if it cannot speak either, CosyVoice's error."""
+        """The fallback's first audio; if it cannot speak either, CosyVoice's error.
+
+        The home hears of it as soon as the fallback's outcome is known.
+        """
         try:
             audio = await speaking
         except FallbackError as reason:
@@ -292,8 +305,16 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
                 fallback.engine,
                 reason,
             )
-            raise self._failed(err) from err
-        react(self.hass, self._entry, self._profile, err)
+            async_update_fallback_missing_issue(self.hass, self._profile)
+            raise self._failed(err, length) from err
+        react(
+            self.hass,
+            self._entry,
+            self._profile,
+            err,
+            fallback=fallback.engine,
+            length=length,
+        )
         _LOGGER.debug(
             "%s spoke through %s: %s", self._profile.title, fallback.engine, err
         )
@@ -310,9 +331,14 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         """Speech came through: the service is reachable and the account pays."""
         recovered(self.hass, self._entry, spoke=True)
 
-    def _failed(self, err: CosyVoiceError) -> HomeAssistantError:
-        """The translated error, once the home was shown what it means."""
-        return react(self.hass, self._entry, self._profile, err)
+    def _failed(
+        self, err: CosyVoiceError, length: int | None = None
+    ) -> HomeAssistantError:
+        """The translated error, once the home was shown what it means.
+
+        ``length``: the message's, when it is known whole.
+        """
+        return react(self.hass, self._entry, self._profile, err, length=length)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
