@@ -33,13 +33,28 @@ def mp3_sample(seconds: float, rate: int = 44100) -> bytes:
     return b"ID3\x03\x00\x00\x00\x00\x00\x00" + frame * round(seconds * rate / 1152)
 
 
-def m4a_sample(seconds: float, rate: int = 44100) -> bytes:
-    """An ISO-BMFF skeleton: ftyp, and moov/trak/mdia with mdhd and an mp4a entry."""
+def m4a_sample(
+    seconds: float, rate: int = 44100, *, version: int = 0, large: bool = False
+) -> bytes:
+    """An ISO-BMFF skeleton: ftyp, and moov/trak/mdia with mdhd and an mp4a entry.
+
+    ``version=1`` writes the track header with 64-bit times (long recordings);
+    ``large`` gives moov a 64-bit size, as some encoders write every box.
+    """
 
     def box(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I4s", 8 + len(body), kind) + body
 
-    mdhd = box(b"mdhd", struct.pack(">BxxxIIII", 0, 0, 0, rate, int(seconds * rate)))
+    def large_box(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I4sQ", 1, kind, 16 + len(body)) + body
+
+    duration = int(seconds * rate)
+    times = (
+        struct.pack(">BxxxQQIQ", 1, 0, 0, rate, duration)
+        if version == 1
+        else struct.pack(">BxxxIIII", 0, 0, 0, rate, duration)
+    )
+    mdhd = box(b"mdhd", times)
     mp4a = box(
         b"mp4a",
         bytes(6)
@@ -49,5 +64,5 @@ def m4a_sample(seconds: float, rate: int = 44100) -> bytes:
     )
     stsd = box(b"stsd", struct.pack(">II", 0, 1) + mp4a)
     mdia = box(b"mdia", mdhd + box(b"minf", box(b"stbl", stsd)))
-    moov = box(b"moov", box(b"trak", mdia))
+    moov = (large_box if large else box)(b"moov", box(b"trak", mdia))
     return box(b"ftyp", b"M4A \x00\x00\x00\x00") + moov

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from custom_components.cosyvoice.api import CosyVoiceClient, Endpoint, Timeouts
 from custom_components.cosyvoice.api.retry import NO_RETRY
@@ -40,3 +41,31 @@ async def client(
     )
     yield api
     await api.close()
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+StubService = Callable[[dict[tuple[str, str], Handler]], Awaitable[str]]
+
+
+@pytest.fixture
+async def stub_service(socket_enabled: None) -> AsyncIterator[StubService]:
+    """Stand-ins for DashScope that answer as a test's handlers say.
+
+    For what the emulator never does: answer badly. ``await stub_service({("GET",
+    "/api/v1/x"): handler})`` gives the stand-in's origin, ``http://127.0.0.1:PORT``.
+    """
+    runners: list[web.AppRunner] = []
+
+    async def start(routes: dict[tuple[str, str], Handler]) -> str:
+        app = web.Application()
+        for (method, path), handler in routes.items():
+            app.router.add_route(method, path, handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        runners.append(runner)
+        return f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()

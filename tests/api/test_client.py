@@ -49,6 +49,7 @@ async def test_synthesize_every_format(
     assert len(record.frames) > 1
     assert result.characters == billed_length(TEXT) == record.characters
     assert result.format == fmt
+    assert result.extension == ("ogg" if fmt == "opus" else fmt)
     assert result.sample_rate == 24000
     assert result.task_id == record.task_id
     assert result.first_audio_latency is not None
@@ -98,6 +99,23 @@ async def test_duplex_audio_arrives_while_text_is_still_coming(
     assert timeline.index("audio") < timeline.index("finish")
     assert task.state is TaskState.FINISHED
     assert task.characters == billed_length("".join(sentences))
+
+
+async def test_a_task_that_ends_without_audio_has_no_first_audio_latency(
+    client: CosyVoiceClient, emulator: DashScopeEmulator
+) -> None:
+    # The service finishes the task but sends no audio (as if all of it were silence
+    # too short to encode): the statistics make no latency up for it.
+    emulator.config.ms_per_char = 0.0
+    result = await client.synthesize(TEXT, SynthesisOptions(format="pcm"))
+    assert result.audio == b""
+    assert result.first_audio_latency is None
+    assert emulator.tasks[-1].state == "finished"
+    stats = client.stats
+    assert (stats.requests, stats.successes) == (1, 1)
+    assert stats.billed_characters == billed_length(TEXT)
+    assert list(stats.first_audio) == []
+    assert len(stats.total_time) == 1
 
 
 async def test_legacy_events_without_type(

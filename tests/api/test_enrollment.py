@@ -145,6 +145,31 @@ async def test_list_reads_every_page_and_filters_by_model(
     assert len(ours) == len([i for i in range(230) if i % 3])
 
 
+async def test_list_reads_at_most_twenty_pages(
+    voices: VoiceEnrollment, emulator: DashScopeEmulator
+) -> None:
+    # Twice the service's 1000 voices an account: a listing that never ends is bounded.
+    for i in range(2050):
+        emulator.add_voice(TEST_API_KEY, MODEL, f"v{i}")
+    listed = await voices.list_voices()
+    assert len(listed) == 2000
+    assert emulator.customization_requests == 20
+
+
+async def test_design_names_the_language_of_its_preview(
+    voices: VoiceEnrollment, emulator: DashScopeEmulator
+) -> None:
+    await voices.design(
+        MODEL,
+        "anna",
+        description="A bright young female voice.",
+        preview_text="Good evening, welcome home.",
+        language="en-US",
+    )
+    (stored,) = emulator.voices(TEST_API_KEY)
+    assert stored.language_hints == ["en"]
+
+
 async def test_voices_belong_to_their_key(
     session: aiohttp.ClientSession, emulator: DashScopeEmulator
 ) -> None:
@@ -212,6 +237,10 @@ async def test_a_voice_speaks_only_with_its_model_and_once_ready(
         ({"sample": wav_sample(8.0, silent=True)}, InvalidVoiceSampleError),
         ({"sample": b"not audio at all"}, InvalidVoiceSampleError),
         ({"language": "es"}, InvalidOptionError),
+        ({"sample": None}, InvalidOptionError),  # no sample at all
+        ({"url": "https://example.com/a.wav"}, InvalidOptionError),  # two samples
+        ({"sample": None, "url": "ftp://example.com/a.wav"}, InvalidOptionError),
+        ({"sample": None, "url": "/config/www/a.wav"}, InvalidOptionError),
     ],
 )
 async def test_bad_clones_fail_before_anything_is_sent(
@@ -332,6 +361,7 @@ _previews = st.fixed_dictionaries(
 )
 @example({"preview_audio": "abc"})  # found by fuzzing: AttributeError
 @example({"preview_audio": {"data": 5}})  # found by fuzzing: TypeError
+@example({"preview_audio": {"data": "abc"}})  # base64 without its padding
 @example({"preview_audio": {"sample_rate": "fast"}})  # found by fuzzing: ValueError
 @example({"preview_audio": {"sample_rate": float("inf")}})  # OverflowError
 def test_any_design_answer_gives_a_preview_or_a_protocol_error(

@@ -185,3 +185,63 @@ def test_every_idle_timing_is_a_share_of_the_services_idle_close() -> None:
     # ... long before the pool gives an idle connection up, a quarter short of the close.
     assert pool.max_idle == SERVICE_IDLE_CLOSE * 3 / 4
     assert ready.renew_after * (1 + ready.jitter) < pool.max_idle < SERVICE_IDLE_CLOSE
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"connections": -1},
+        {"renew_after": 0},
+        {"jitter": 1.0},
+        {"jitter": -0.1},
+    ],
+)
+def test_settings_that_would_renew_in_a_busy_loop_are_refused(
+    settings: dict[str, float],
+) -> None:
+    with pytest.raises(ValueError, match="must"):
+        KeepReadySettings(**settings)  # type: ignore[arg-type]
+
+
+async def test_a_connection_busy_with_a_long_task_is_not_doubled(
+    session: aiohttp.ClientSession, emulator: DashScopeEmulator
+) -> None:
+    emulator.config.first_audio_delay = 1.0  # a task that keeps its connection a while
+    client = CosyVoiceClient(
+        session,
+        TEST_API_KEY,
+        Endpoint.custom(emulator.ws_url),
+        pool=PoolSettings(max_connections=1),
+        keep_ready=FAST,
+    )
+    try:
+        client.keep_ready.start()
+        await asyncio.sleep(0.1)
+        assert client.pool.idle_connections == 1
+        result = await client.synthesize("你好，欢迎回家。", PCM)
+        assert result.audio == emulator.tasks[0].audio
+        # Keep-ready looked in while the one connection spoke, and left it alone.
+        assert emulator.peak_open_connections == 1
+        assert client.keep_ready.running
+        await asyncio.sleep(1.0)  # then it renews as before
+        assert client.stats.renewals >= 2
+        assert client.pool.idle_connections == 1
+    finally:
+        await client.close()
+
+
+async def test_a_pool_closed_under_keep_ready_ends_it_quietly(
+    make_client: Callable[[KeepReadySettings], CosyVoiceClient],
+    emulator: DashScopeEmulator,
+) -> None:
+    emulator.config.handshake_delay = 0.3
+    client = make_client(FAST)
+    outcomes: list[CosyVoiceError | None] = []
+    client.keep_ready.start(outcomes.append)
+    await asyncio.sleep(0.1)  # the first connection is being opened
+    await client.pool.close()  # the client's close stops keep-ready first; not here
+    await asyncio.sleep(0.4)
+    assert not client.keep_ready.running
+    assert outcomes == []  # nothing to report: nobody is waiting for audio
+    assert client.stats.renewal_failures == 0
+    assert client.pool.open_connections == 0

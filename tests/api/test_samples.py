@@ -24,8 +24,10 @@ from tests.voice_samples import m4a_sample, mp3_sample, wav_sample
         (wav_sample(12.0, 48000), ("wav", 48000, 12.0)),
         (mp3_sample(10.0), ("mp3", 44100, 10.0)),
         (m4a_sample(20.0, 48000), ("m4a", 48000, 20.0)),
+        (m4a_sample(45.0, 24000, version=1), ("m4a", 24000, 45.0)),
+        (m4a_sample(8.0, large=True), ("m4a", 44100, 8.0)),
     ],
-    ids=["wav", "wav 48k", "mp3", "m4a"],
+    ids=["wav", "wav 48k", "mp3", "m4a", "m4a 64-bit times", "m4a 64-bit box size"],
 )
 def test_good_samples_are_measured(
     data: bytes, expected: tuple[str, int, float]
@@ -33,6 +35,12 @@ def test_good_samples_are_measured(
     sample = check_voice_sample(data)
     assert (sample.format, sample.sample_rate) == expected[:2]
     assert sample.seconds == pytest.approx(expected[2], abs=0.05)
+
+
+def _mpeg_layer_2() -> bytes:
+    """MPEG-1 Layer II (MP2) frames: MPEG audio, but not the Layer III cloning takes."""
+    header = bytes([0xFF, 0xFD, 0x90, 0x64])
+    return (header + bytes(413)) * 300
 
 
 @pytest.mark.parametrize(
@@ -48,6 +56,9 @@ def test_good_samples_are_measured(
         (b"", "not WAV, MP3 or M4A"),
         (b"RIFF\x00\x00\x00\x00WAVE", "no format chunk"),
         (b"\x00" * (10 * 1024 * 1024 + 1), "at most 10 MB"),
+        (_mpeg_layer_2(), "not WAV, MP3 or M4A"),
+        (b"ID3\x03\x00\x00\x00\x00\x00\x00" + _mpeg_layer_2(), "no audio frames"),
+        (m4a_sample(8.0)[:16] + struct.pack(">I4s", 4, b"moov"), "no audio track"),
     ],
     ids=[
         "short",
@@ -60,6 +71,9 @@ def test_good_samples_are_measured(
         "empty",
         "wav without fmt",
         "too big",
+        "mp2",
+        "mp2 with an ID3 tag",
+        "m4a box shorter than its header",
     ],
 )
 def test_bad_samples_say_why(data: bytes, words: str) -> None:

@@ -213,3 +213,36 @@ async def loaded_entry(
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     return config_entry
+
+
+VOICE_MODEL = "cosyvoice-v3-flash"
+"""The model of the voices the voice actions make in tests: its picker offers them."""
+
+
+async def voice_action(
+    hass: HomeAssistant, action: str, entry: ConfigEntry, **data: Any
+) -> Any:
+    """Call one of the voice actions for ``entry``, as an automation would."""
+    return await hass.services.async_call(
+        DOMAIN,
+        action,
+        {"config_entry_id": entry.entry_id, **data},
+        blocking=True,
+        return_response=action != "delete_voice",
+    )
+
+
+async def design_voice(hass: HomeAssistant, entry: ConfigEntry, **data: Any) -> Any:
+    """Design a calm voice (``data`` overrides the action's fields); its response."""
+    return await voice_action(
+        hass,
+        "design_voice",
+        entry,
+        **{
+            "model": VOICE_MODEL,
+            "name": "calm",
+            "description": "A calm, warm middle-aged female voice, speaking slowly.",
+            "preview_text": "晚上好，欢迎回家。",
+            **data,
+        },
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -30,36 +29,14 @@ from devtools.emulator import DashScopeEmulator
 from tests.conftest import TEST_API_KEY
 from tests.voice_samples import wav_sample
 
-from .conftest import first_profile, set_profile, tts_entity
-
-MODEL = "cosyvoice-v3-flash"  # the entry's model: its picker offers the new voices
-
-
-async def _action(
-    hass: HomeAssistant, action: str, entry: MockConfigEntry, **data: Any
-) -> Any:
-    return await hass.services.async_call(
-        DOMAIN,
-        action,
-        {"config_entry_id": entry.entry_id, **data},
-        blocking=True,
-        return_response=action != "delete_voice",
-    )
-
-
-async def _design(hass: HomeAssistant, entry: MockConfigEntry, **data: Any) -> Any:
-    return await _action(
-        hass,
-        "design_voice",
-        entry,
-        **{
-            "model": MODEL,
-            "name": "calm",
-            "description": "A calm, warm middle-aged female voice, speaking slowly.",
-            "preview_text": "晚上好，欢迎回家。",
-            **data,
-        },
-    )
+from .conftest import (
+    VOICE_MODEL,
+    design_voice,
+    first_profile,
+    set_profile,
+    tts_entity,
+    voice_action,
+)
 
 
 async def test_design_a_voice_then_speak_with_it_through_tts_speak(
@@ -70,11 +47,11 @@ async def test_design_a_voice_then_speak_with_it_through_tts_speak(
     hass_client: ClientSessionGenerator,
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
-    designed = await _design(hass, loaded_entry)
+    designed = await design_voice(hass, loaded_entry)
     voice_id = designed["voice_id"]
-    assert voice_id.startswith(f"{MODEL}-")
+    assert voice_id.startswith(f"{VOICE_MODEL}-")
     assert designed["status"] == "OK"
-    assert designed["target_model"] == MODEL
+    assert designed["target_model"] == VOICE_MODEL
     assert designed["name"] == "calm"
     assert designed["kind"] == "designed"
 
@@ -123,11 +100,11 @@ async def test_clone_a_voice_from_local_media(
 ) -> None:
     (tmp_path / "grandma.wav").write_bytes(wav_sample(8.0))
     hass.config.media_dirs = {"local": str(tmp_path)}
-    cloned = await _action(
+    cloned = await voice_action(
         hass,
         "clone_voice",
         loaded_entry,
-        model=MODEL,
+        model=VOICE_MODEL,
         name="grandma",
         sample={"media_content_id": "media-source://media_source/local/grandma.wav"},
     )
@@ -137,7 +114,7 @@ async def test_clone_a_voice_from_local_media(
     assert stored.voice_id == cloned["voice_id"]
     assert stored.url.startswith("oss://")  # uploaded to the account's own storage
 
-    listed = await _action(hass, "list_voices", loaded_entry)
+    listed = await voice_action(hass, "list_voices", loaded_entry)
     assert [v["voice_id"] for v in listed["voices"]] == [cloned["voice_id"]]
 
 
@@ -160,8 +137,13 @@ async def test_clone_reads_only_allowed_files(
     (tmp_path / "secrets.yaml").write_text("api_key: sk-secret\n")
     hass.config.media_dirs = {"local": str(tmp_path / "media")}
     with pytest.raises(ServiceValidationError) as raised:
-        await _action(
-            hass, "clone_voice", loaded_entry, model=MODEL, name="x", sample=sample
+        await voice_action(
+            hass,
+            "clone_voice",
+            loaded_entry,
+            model=VOICE_MODEL,
+            name="x",
+            sample=sample,
         )
     assert raised.value.translation_key == "sample_not_allowed"
     assert emulator.voices(TEST_API_KEY) == []
@@ -181,6 +163,8 @@ async def test_clone_reads_only_allowed_files(
             "invalid_voice_sample",
         ),
         ({"sample": "media-source://media_source/local/none.wav"}, "sample_not_found"),
+        ({"sample": "media-source://media_source/other/good.wav"}, "sample_not_found"),
+        ({"sample": "media-source://media_source/local"}, "sample_not_found"),
         ({"sample": "media-source://tts/x"}, "sample_source_unsupported"),
     ],
 )
@@ -197,13 +181,13 @@ async def test_bad_clone_requests_are_clear_and_make_nothing(
     (tmp_path / "good.wav").write_bytes(wav_sample(8.0))
     hass.config.media_dirs = {"local": str(tmp_path)}
     request = {
-        "model": MODEL,
+        "model": VOICE_MODEL,
         "name": "grandma",
         "sample": "media-source://media_source/local/good.wav",
         **data,
     }
     with pytest.raises(ServiceValidationError) as raised:
-        await _action(hass, "clone_voice", loaded_entry, **request)
+        await voice_action(hass, "clone_voice", loaded_entry, **request)
     assert raised.value.translation_key == key
     assert emulator.voices(TEST_API_KEY) == []
 
@@ -213,7 +197,7 @@ async def test_a_refusal_of_the_service_is_translated(
 ) -> None:
     emulator.config.max_voices = 0
     with pytest.raises(ServiceValidationError) as raised:
-        await _design(hass, loaded_entry)
+        await design_voice(hass, loaded_entry)
     assert raised.value.translation_key == "voice_refused"
 
 
@@ -238,24 +222,24 @@ async def test_only_administrators_manage_voices(
 async def test_delete_a_voice_but_not_the_one_in_use(
     hass: HomeAssistant, emulator: DashScopeEmulator, config_entry: MockConfigEntry
 ) -> None:
-    in_use = emulator.add_voice(TEST_API_KEY, MODEL, "inuse")
-    spare = emulator.add_voice(TEST_API_KEY, MODEL, "spare")
-    set_profile(hass, config_entry, model=MODEL, voice=in_use)
+    in_use = emulator.add_voice(TEST_API_KEY, VOICE_MODEL, "inuse")
+    spare = emulator.add_voice(TEST_API_KEY, VOICE_MODEL, "spare")
+    set_profile(hass, config_entry, model=VOICE_MODEL, voice=in_use)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
 
     with pytest.raises(ServiceValidationError) as raised:
-        await _action(hass, "delete_voice", config_entry, voice_id=in_use)
+        await voice_action(hass, "delete_voice", config_entry, voice_id=in_use)
     assert raised.value.translation_key == "voice_in_use"
 
-    await _action(hass, "delete_voice", config_entry, voice_id=spare)
+    await voice_action(hass, "delete_voice", config_entry, voice_id=spare)
     assert [v.voice_id for v in emulator.voices(TEST_API_KEY)] == [in_use]
     voices = tts_entity(hass, config_entry).async_get_supported_voices("zh")
     assert spare not in [v.voice_id for v in voices]
     assert voices[0].voice_id == in_use
 
     with pytest.raises(ServiceValidationError) as raised:
-        await _action(hass, "delete_voice", config_entry, voice_id=spare)
+        await voice_action(hass, "delete_voice", config_entry, voice_id=spare)
     assert raised.value.translation_key == "voice_not_found"
 
 
@@ -265,8 +249,8 @@ async def test_a_configured_voice_deleted_elsewhere_is_an_issue_not_a_fallback(
     config_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    voice_id = emulator.add_voice(TEST_API_KEY, MODEL, "gone")
-    set_profile(hass, config_entry, model=MODEL, voice=voice_id)
+    voice_id = emulator.add_voice(TEST_API_KEY, VOICE_MODEL, "gone")
+    set_profile(hass, config_entry, model=VOICE_MODEL, voice=voice_id)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     issue_id = f"voice_missing_{first_profile(config_entry).subentry_id}"
@@ -293,7 +277,7 @@ async def test_a_configured_voice_deleted_elsewhere_is_an_issue_not_a_fallback(
     await hass.async_block_till_done()
     assert config_entry.state is ConfigEntryState.LOADED
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
-    set_profile(hass, config_entry, model=MODEL, voice="longanyang")
+    set_profile(hass, config_entry, model=VOICE_MODEL, voice="longanyang")
     assert await hass.config_entries.async_reload(config_entry.entry_id)
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
@@ -307,7 +291,7 @@ async def test_a_voice_still_deploying_cannot_speak_yet(
         patch.object(services, "READY_WAIT", 0.2),
         patch.object(services, "POLL_INTERVAL", 0.05),
     ):
-        designed = await _design(hass, loaded_entry)
+        designed = await design_voice(hass, loaded_entry)
     assert designed["status"] == "DEPLOYING"
     entity = tts_entity(hass, loaded_entry)
     labels = {v.voice_id: v.name for v in entity.async_get_supported_voices("zh")}
@@ -324,8 +308,8 @@ async def test_setup_waits_only_briefly_for_the_list(
     config_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    voice_id = emulator.add_voice(TEST_API_KEY, MODEL, "slow")
-    set_profile(hass, config_entry, model=MODEL, voice=voice_id)
+    voice_id = emulator.add_voice(TEST_API_KEY, VOICE_MODEL, "slow")
+    set_profile(hass, config_entry, model=VOICE_MODEL, voice=voice_id)
     emulator.config.handshake_delay = 0.5  # the list's answer too
     with patch.object(own_voices, "LIST_TIMEOUT", 0.1):
         assert await hass.config_entries.async_setup(config_entry.entry_id)
