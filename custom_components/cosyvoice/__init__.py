@@ -29,7 +29,7 @@ from .profiles import (
     async_migrate_to_profiles,
     profiles,
 )
-from .reactions import react, recovered, setup_failed
+from .reactions import forget_fallback_audio, react, recovered, setup_failed
 from .runtime import CosyVoiceConfigEntry, CosyVoiceData, build_client
 from .services import async_setup_services
 
@@ -73,6 +73,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
         outage = err
     else:
         async_delete_issues(hass, entry)
+        forget_fallback_audio(hass, entry)  # a new key works: CosyVoice is back
     async_watch_fallback_engines(hass, entry)
     voices = OwnVoices(client)
     if outage is None:  # unlisted is not deleted: the pickers wait for the service

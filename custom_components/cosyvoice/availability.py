@@ -38,8 +38,10 @@ class Availability:
                 "CosyVoice (%s) is unavailable: %s", self._entry.title, error
             )
 
-    def succeeded(self) -> None:
-        """A request was spoken: log the end of an outage."""
-        if not self.available:
-            self.available = True
-            _LOGGER.info("CosyVoice (%s) is available again", self._entry.title)
+    def succeeded(self) -> bool:
+        """The service answered: log the end of an outage; whether one ended."""
+        if self.available:
+            return False
+        self.available = True
+        _LOGGER.info("CosyVoice (%s) is available again", self._entry.title)
+        return True

@@ -38,6 +38,10 @@ from .runtime import CosyVoiceConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
+_FALLBACK_CACHED: Final = f"{DOMAIN}_fallback_cached"
+"""Entries a fallback spoke for since Home Assistant's TTS cache was last cleared.
+Kept in ``hass.data``, so a reload (a new key) does not forget it."""
+
 type Reaction = Callable[
     [HomeAssistant, CosyVoiceConfigEntry, ConfigSubentry | None, CosyVoiceError], None
 ]
@@ -136,6 +140,8 @@ def _count_and_announce(
         fallback=fallback,
     )
     entry.runtime_data.health.failed(failure, str(error))
+    if fallback is not None:
+        hass.data.setdefault(_FALLBACK_CACHED, set()).add(entry.entry_id)
     entity_id = er.async_get(hass).async_get_entity_id(
         "tts", DOMAIN, entity_unique_id(profile)
     )
@@ -158,10 +164,31 @@ def recovered(hass: HomeAssistant, entry: CosyVoiceConfigEntry, *, spoke: bool) 
     so the account pays. False for an answer that was no message (a connection
     kept ready).
     """
-    entry.runtime_data.availability.succeeded()
+    back = entry.runtime_data.availability.succeeded()
     if spoke:
         entry.runtime_data.health.spoke()
         async_delete_account_issue(hass, entry.entry_id)
+    if spoke or back:
+        forget_fallback_audio(hass, entry)
+
+
+@callback
+def forget_fallback_audio(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> None:
+    """Once CosyVoice speaks again, no message is replayed in a fallback's voice.
+
+    Home Assistant caches what an engine returns under the engine's name, the
+    message and its options, in memory and on disk: a message a fallback spoke
+    would be played from there in the fallback's voice, without asking us. Its
+    cache has no way to forget one engine's audio, so the whole of it is cleared,
+    once, after a fallback spoke; other engines make theirs again when asked.
+    """
+    cached = hass.data.get(_FALLBACK_CACHED, set())
+    if entry.entry_id in cached and hass.services.has_service("tts", "clear_cache"):
+        cached.discard(entry.entry_id)
+        hass.async_create_task(
+            hass.services.async_call("tts", "clear_cache", blocking=True),
+            f"{DOMAIN} forget fallback audio",
+        )
 
 
 @callback

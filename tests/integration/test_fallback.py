@@ -349,3 +349,21 @@ async def test_a_fallback_is_saved_with_its_deadline(
     profile = next(iter(entry.subentries.values()))
     assert profile.data["fallback_engine"] == SPARE_ENTITY
     assert profile.data["fallback_after"] == 1.5
+
+
+async def test_once_cosyvoice_speaks_again_no_message_is_replayed_in_the_fallbacks_voice(
+    hass: HomeAssistant, emulator: DashScopeEmulator, spare: SpareVoice
+) -> None:
+    entry = await _entry(hass, emulator)
+    engine = tts_entity(hass, entry).entity_id
+    emulator.add_fault(OUTAGE, times=3)  # one message's tries
+    await _speak(hass, engine, "The door is open.")
+    assert spare.spoken == ["The door is open."]
+    # While the outage lasts, Home Assistant's cache may serve it: no new try.
+    await _speak(hass, engine, "The door is open.")
+    assert spare.spoken == ["The door is open."]
+    await _speak(hass, engine, "The washing is done.")  # CosyVoice is back
+    await hass.async_block_till_done()
+    await _speak(hass, engine, "The door is open.")
+    assert spare.spoken == ["The door is open."]
+    assert emulator.tasks[-1].texts == ["The door is open."]
