@@ -179,6 +179,9 @@ class TaskRun:
                     )
                 )
                 await self._outbox.ws.close(CLOSE_AFTER_FAILURE)
+        finally:
+            if self._encoder is not None:
+                self._encoder.close()
 
     async def _speak(self, sentence: str) -> None:
         if not self._audio_started:
