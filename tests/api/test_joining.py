@@ -111,6 +111,11 @@ def test_wav_without_a_header_passes() -> None:
     joiner.start_task()
     assert joiner.feed(b"RI") == b""
     assert joiner.feed(b"FX") == b"RIFX"
+    # A RIFF header whose chunks never reach "data" does not hold the audio for long.
+    broken = wav_header(RATE)[:36] + b"LIST" + (10**6).to_bytes(4, "little")
+    joiner.start_task()
+    assert joiner.feed(broken) == b""
+    assert joiner.feed(bytes(5000)) == broken + bytes(5000)
 
 
 def test_a_later_mp3_tasks_id3_tag_is_dropped() -> None:

@@ -28,6 +28,8 @@ _OGG_BOS: Final = 0x02
 _OGG_EOS: Final = 0x04
 _NO_GRANULE: Final = -1
 """No packet ends on the page (RFC 3533)."""
+_MAX_WAV_HEADER: Final = 4096
+"""CosyVoice's is 44 bytes; a few extra chunks would still fit."""
 
 
 def _crc_table() -> tuple[int, ...]:
@@ -119,7 +121,8 @@ def _wav_header_size(data: bytes) -> int | None:
             return offset + 8
         size = int.from_bytes(data[offset + 4 : offset + 8], "little")
         offset += 8 + size + (size & 1)
-    return None
+    # A header that never reaches its samples must not hold the audio back.
+    return 0 if len(data) > _MAX_WAV_HEADER else None
 
 
 def _id3_size(data: bytes) -> int | None:
