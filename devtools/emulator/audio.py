@@ -124,6 +124,9 @@ class StreamEncoder(Protocol):
     def flush(self) -> bytes:
         """End the stream and return its remaining bytes."""
 
+    def close(self) -> None:
+        """Let go of the stream without ending it (a task cut short); idempotent."""
+
 
 class PcmEncoder:
     """Raw signed 16-bit little-endian mono."""
@@ -135,6 +138,9 @@ class PcmEncoder:
     def flush(self) -> bytes:
         """Raw PCM has no trailer."""
         return b""
+
+    def close(self) -> None:
+        """Nothing is held."""
 
 
 def wav_header(sample_rate: int, data_size: int | None = None) -> bytes:
@@ -232,6 +238,10 @@ class Mp3Encoder:
         self._flushed = True
         return b"".join(bytes(packet) for packet in self._codec.encode(None))
 
+    def close(self) -> None:
+        """The codec holds no file: dropping it is enough."""
+        self._flushed = True
+
 
 class OpusEncoder:
     """Ogg Opus written by PyAV's ogg muxer into memory and drained as it grows."""
@@ -281,6 +291,17 @@ class OpusEncoder:
             self._container.mux(packet)
         self._container.close()
         return self._sink.drain()
+
+    def close(self) -> None:
+        """Close the muxer unflushed; what it still writes is dropped.
+
+        A muxer left to the garbage collector while it writes to a Python file
+        corrupts the heap with some PyAV builds (16.0 under Home Assistant 2026).
+        """
+        if not self._closed:
+            self._closed = True
+            self._container.close()
+            self._sink.drain()
 
 
 def make_encoder(

@@ -87,6 +87,11 @@ class Fault:
     code: str | None = None
     message: str | None = None
     after_audio: bool = False
+    sentences: int = 0
+    """An after-audio fault strikes once this many sentences ended (their
+    sentence-end sent) and :attr:`frames` frames went out after the last of them."""
+    frames: int = 1
+    """0 strikes at the sentence boundary itself, before the next sentence begins."""
 
     @classmethod
     def handshake(cls, status: int, code: str | None = None) -> Fault:
@@ -139,9 +144,24 @@ class Fault:
         )
 
     @classmethod
-    def drop(cls, *, after_audio: bool) -> Fault:
-        """Abort the next task's connection before any audio or after the first frame."""
-        return cls(FaultKind.DROP, after_audio=after_audio)
+    def drop(cls, *, after_audio: bool, sentences: int = 0, frames: int = 1) -> Fault:
+        """Abort the next task's connection before any audio, or in the middle of it.
+
+        With ``after_audio``: once ``sentences`` sentences' audio went out whole and
+        ``frames`` frames after them (by default, after the task's first frame), so
+        ``frames=0`` cuts between two sentences and ``frames=1`` just inside the next.
+        A task that never gets there finishes untouched.
+        """
+        if not after_audio:
+            if (sentences, frames) != (0, 1):
+                raise ValueError("a drop before any audio has no place in the audio")
+        elif sentences < 0 or frames < 0:
+            raise ValueError("a place in the audio counts from 0")
+        elif sentences == frames == 0:
+            raise ValueError("no audio before the drop: that is after_audio=False")
+        return cls(
+            FaultKind.DROP, after_audio=after_audio, sentences=sentences, frames=frames
+        )
 
     @classmethod
     def malformed(cls, *, after_audio: bool) -> Fault:

@@ -376,7 +376,14 @@ class _Synthesis:
             params.bit_rate_kbps,
             wav_data_size=2 * self._synth.samples_for(units),
         )
-        await self._pause(self._config.first_audio_delay)
+        try:
+            await self._pause(self._config.first_audio_delay)
+            await self._speak_all(emit)
+        finally:
+            self._encoder.close()  # also when the client went away mid-stream
+
+    async def _speak_all(self, emit: Emit) -> None:
+        params = self.task.params
         last = len(self._sentences) - 1
         for index, sentence in enumerate(self._sentences):
             self.record.characters += billed_characters(sentence)
@@ -390,6 +397,7 @@ class _Synthesis:
             if len(rest):
                 await self._send(emit, index, rest)
             if index == last:
+                assert self._encoder is not None
                 tail = self._encoder.flush()
                 if tail:
                     await self._emit_audio(emit, index, tail)

@@ -34,6 +34,10 @@ class TaskRecord:
     frames: list[bytes] = field(default_factory=list)
     """Every binary frame sent for this task, in order; for HTTP, each SSE
     chunk decoded, or the one whole file of a non-streaming request."""
+    sentences: list[str] = field(default_factory=list)
+    """WebSocket: each sentence as the emulator split and began speaking it."""
+    frame_sentences: list[int] = field(default_factory=list)
+    """WebSocket: the sentence index each of :attr:`frames` was announced with."""
     characters: int = 0
     """Characters billed so far (Han characters count 2)."""
     state: TaskState = "running"

@@ -107,6 +107,9 @@ class TaskRun:
         self._synth = params.synth(self._ms_per_char)
         self._encoder: StreamEncoder | None = None
         self._sentences = 0
+        self._sentences_ended = 0
+        self._frames_since_end = 0
+        """Frames sent since the last sentence ended (an after-audio fault counts them)."""
         self._audio_started = False
         self._samples_sent = 0
         self._worker: asyncio.Task[None] | None = None
@@ -176,6 +179,9 @@ class TaskRun:
                     )
                 )
                 await self._outbox.ws.close(CLOSE_AFTER_FAILURE)
+        finally:
+            if self._encoder is not None:
+                self._encoder.close()
 
     async def _speak(self, sentence: str) -> None:
         if not self._audio_started:
@@ -184,6 +190,7 @@ class TaskRun:
                 await asyncio.sleep(self._config.first_audio_delay)
         index = self._sentences
         self._sentences += 1
+        self.record.sentences.append(sentence)
         self.record.characters += billed_characters(sentence)
         legacy = self._config.legacy_events
         if not legacy:
@@ -209,6 +216,9 @@ class TaskRun:
                     self.task_id, index, sentence, self.record.characters, words
                 )
             )
+        self._sentences_ended += 1
+        self._frames_since_end = 0
+        await self._strike_if_due()
 
     def _words(self, sentence: str, start_ms: float) -> list[events.Word]:
         return events.word_timestamps(
@@ -239,17 +249,31 @@ class TaskRun:
             event = events.sentence_synthesis(self.task_id, index)
         await self._outbox.send_pair(event, data)
         self.record.frames.append(data)
+        self.record.frame_sentences.append(index)
         self._on_activity()
         # send() does not yield while the socket buffer has room: let the
         # receive loop (and other connections) run between frames.
         await asyncio.sleep(0)
-        if len(self.record.frames) == 1:
-            await self._after_first_frame()
+        self._frames_since_end += 1
+        await self._strike_if_due()
 
-    async def _after_first_frame(self) -> None:
+    async def _strike_if_due(self) -> None:
+        """Inject an after-audio fault once the task's audio reached its position.
+
+        Called after every frame and every sentence-end; "at least" so that a
+        sentence that made no frame of its own (an encoder filling a frame) does
+        not let the position pass by.
+        """
         fault = self._fault
-        if fault is None or not fault.after_audio:
+        if (
+            fault is None
+            or not fault.after_audio
+            or not self.record.frames
+            or self._sentences_ended < fault.sentences
+            or self._frames_since_end < fault.frames
+        ):
             return
+        self._fault = None
         if fault.kind is FaultKind.DROP:
             self.record.state = "dropped"
             _abort(self._outbox.ws)

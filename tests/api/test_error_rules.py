@@ -26,11 +26,20 @@ def test_the_kind_alone_decides_a_retry(
     monkeypatch.setattr(error, "kind", kind.name)
     assert worth_retrying(error) is kind.retried
     assert worth_retrying(error, restartable=True) is kind.retried
+    assert worth_retrying(error, resumable=True) is kind.retried
     assert error.caller_error is kind.caller
     error.after_audio = True
-    # A listener never hears the start twice: a stream is not retried after audio.
+    # A listener never hears the start twice: a stream is not retried after audio,
+    # it may only go on from the sentence that was cut.
     assert worth_retrying(error) is False
     assert worth_retrying(error, restartable=True) is kind.retried_after_audio
+    assert worth_retrying(error, resumable=True) is kind.resumed_after_audio
+
+
+def test_what_goes_on_after_audio_is_tried_again_before_it() -> None:
+    for kind in KINDS:
+        if kind.retried_after_audio or kind.resumed_after_audio:
+            assert kind.retried, kind.name
 
 
 def test_nothing_the_caller_got_wrong_is_retried() -> None:

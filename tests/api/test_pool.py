@@ -321,11 +321,26 @@ async def test_drop_before_first_audio_is_retried(
     assert client.stats.retries == 1
 
 
-async def test_drop_after_first_audio_is_not_retried_when_streaming(
+async def test_drop_after_first_audio_goes_on_from_the_cut_sentence_when_streaming(
+    make_client: MakeClient, emulator: DashScopeEmulator
+) -> None:
+    # The listener heard the start of the first sentence: a new task says it again.
+    emulator.add_fault(Fault.drop(after_audio=True))
+    client = make_client()
+    audio = b"".join([chunk async for chunk in client.stream(TEXT, PCM)])
+    cut, resumed = emulator.tasks
+    assert resumed.texts == [TEXT]
+    heard_of_cut = len(audio) - len(resumed.audio)
+    assert 0 < heard_of_cut <= len(cut.audio)
+    assert audio == cut.audio[:heard_of_cut] + resumed.audio
+    assert client.stats.retries == 1
+
+
+async def test_drop_after_first_audio_is_not_retried_without_a_budget(
     make_client: MakeClient, emulator: DashScopeEmulator
 ) -> None:
     emulator.add_fault(Fault.drop(after_audio=True))
-    client = make_client()
+    client = make_client(retry=RetryPolicy(attempts=1))
     received = []
     with pytest.raises(ConnectionDroppedError, match="lost") as caught:
         async for chunk in client.stream(TEXT, PCM):

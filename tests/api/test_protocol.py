@@ -128,6 +128,10 @@ def test_parse_task_started_and_finished() -> None:
     assert bare == protocol.TaskFinished("t", None, None)
 
 
+_BEGIN = protocol.SentencePart.BEGIN
+_END = protocol.SentencePart.END
+
+
 @pytest.mark.parametrize(
     ("output", "usage", "expected"),
     [
@@ -138,18 +142,38 @@ def test_parse_task_started_and_finished() -> None:
                 "original_text": "床前明月光，",
             },
             None,
-            None,
+            protocol.ResultGenerated("t", None, _BEGIN, 0, "床前明月光，"),
         ),
-        ({"sentence": {"index": 0}, "type": "sentence-end"}, {"characters": 6}, 6),
+        (
+            {"sentence": {"index": 3}, "type": "sentence-synthesis"},
+            None,
+            protocol.ResultGenerated("t", None, protocol.SentencePart.SYNTHESIS, 3),
+        ),
+        (
+            {"sentence": {"index": 0}, "type": "sentence-end"},
+            {"characters": 6},
+            protocol.ResultGenerated("t", 6, _END, 0),
+        ),
         # The older protocol: no output.type, usage on every event.
-        ({"sentence": {"index": 0, "words": []}}, {"characters": 11}, 11),
-        ({"type": "something-new"}, None, None),
+        (
+            {"sentence": {"index": 0, "words": []}},
+            {"characters": 11},
+            protocol.ResultGenerated("t", 11, None, 0),
+        ),
+        ({"type": "something-new"}, None, protocol.ResultGenerated("t", None)),
+        # Fields of the wrong type are left out, as if missing.
+        (
+            {"type": 1, "sentence": {"index": "0"}, "original_text": ["x"]},
+            None,
+            protocol.ResultGenerated("t", None),
+        ),
+        ({"sentence": [0]}, None, protocol.ResultGenerated("t", None)),
     ],
 )
 def test_parse_result_generated(
     output: dict[str, object],
     usage: dict[str, object] | None,
-    expected: int | None,
+    expected: protocol.ResultGenerated,
 ) -> None:
     payload: dict[str, object] = {"output": output}
     if usage is not None:
@@ -157,7 +181,14 @@ def test_parse_result_generated(
     event = protocol.parse_event(
         _event({"task_id": "t", "event": "result-generated"}, payload)
     )
-    assert event == protocol.ResultGenerated("t", expected)
+    assert event == expected
+
+
+def test_a_result_without_output_is_still_a_result() -> None:
+    event = protocol.parse_event(
+        _event({"task_id": "t", "event": "result-generated"}, {"output": "x"})
+    )
+    assert event == protocol.ResultGenerated("t", None)
 
 
 def test_parse_task_failed() -> None:
@@ -268,6 +299,10 @@ def test_any_frame_is_an_event_or_a_protocol_error(raw: str | bytes) -> None:
             | protocol.TaskFinished(characters=characters)
         ):
             assert characters is None or type(characters) is int
+    if isinstance(event, protocol.ResultGenerated):
+        assert event.index is None or type(event.index) is int
+        assert event.text is None or isinstance(event.text, str)
+        assert event.part is None or isinstance(event.part, protocol.SentencePart)
     if isinstance(event, protocol.TaskFinished):
         assert event.request_uuid is None or isinstance(event.request_uuid, str)
     if isinstance(event, protocol.TaskFailed):

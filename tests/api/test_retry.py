@@ -37,4 +37,8 @@ def test_should_retry() -> None:
     assert not policy.should_retry(AuthenticationError("x"), failures=1, elapsed=0)
     late = ConnectionDroppedError("x", audio_delivered=True)
     assert not policy.should_retry(late, failures=1, elapsed=0)
+    # A stream that knows the sentences heard goes on, within the same budget.
+    assert policy.should_retry(late, failures=2, elapsed=0, resumable=True)
+    assert not policy.should_retry(late, failures=3, elapsed=0, resumable=True)
+    assert not policy.should_retry(late, failures=1, elapsed=5, resumable=True)
     assert not NO_RETRY.should_retry(transient, failures=1, elapsed=0)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
+import aiohttp
 import pytest
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from devtools.emulator import DashScopeEmulator, EmulatorConfig, Fault
+from devtools.emulator import DashScopeEmulator, EmulatorConfig, Fault, http_server
+from devtools.emulator import task as emulator_task
+from devtools.emulator.audio import Samples, StreamEncoder, make_encoder
 from devtools.emulator.events import GARBLED_FRAME
 from tests.conftest import TEST_API_KEY
 
-from .wire import eventually, open_ws
+from .wire import Message, Wire, eventually, open_ws
 
 
 async def test_task_failed_instead_of_task_started(emulator: DashScopeEmulator) -> None:
@@ -81,6 +85,166 @@ async def test_drop_after_first_audio(emulator: DashScopeEmulator) -> None:
     assert getattr(closed, "rcvd", "missing") is None
     assert emulator.tasks[-1].state == "dropped"
     assert len(emulator.tasks[-1].frames) == 1
+
+
+THREE = ["今天天气很好。", "我们出去走走吧。", "公园里的花都开了。"]
+
+
+async def _until_dropped(wire: Wire) -> tuple[list[Message], ConnectionClosed]:
+    """Everything the task sent before its connection died."""
+    received: list[Message] = []
+    try:
+        while True:
+            received.append(await wire.recv())
+    except ConnectionClosed as closed:
+        return received, closed
+
+
+def _part(message: Message) -> str | None:
+    if isinstance(message, bytes):
+        return "audio"
+    return message["payload"].get("output", {}).get("type")
+
+
+@pytest.mark.parametrize(
+    ("sentences", "frames"),
+    [(1, 0), (1, 1), (1, 3), (2, 2)],
+    ids=["between sentences", "just inside", "inside", "inside the third"],
+)
+async def test_drop_after_some_sentences(
+    emulator: DashScopeEmulator, sentences: int, frames: int
+) -> None:
+    emulator.add_fault(Fault.drop(after_audio=True, sentences=sentences, frames=frames))
+    async with open_ws(emulator.ws_url) as wire:
+        await wire.start()
+        await wire.continue_task("".join(THREE))
+        await wire.finish_task()
+        received, closed = await _until_dropped(wire)
+    assert closed.rcvd is None  # no close frame: the TCP connection just died
+    parts = [_part(m) for m in received]
+    assert parts.count("sentence-end") == sentences
+    after = parts[len(parts) - parts[::-1].index("sentence-end") :]
+    # The next sentence began only if some of its audio went out before the drop.
+    assert (
+        after
+        == (["sentence-begin"] if frames else [])
+        + [
+            "sentence-synthesis",
+            "audio",
+        ]
+        * frames
+    )
+    record = emulator.tasks[-1]
+    assert record.state == "dropped"
+    assert record.sentences == THREE[: sentences + (1 if frames else 0)]
+    assert record.frame_sentences.count(sentences) == frames
+    assert len(record.frames) == parts.count("audio")
+
+
+async def test_a_drop_past_the_tasks_audio_never_comes(
+    emulator: DashScopeEmulator,
+) -> None:
+    emulator.add_fault(Fault.drop(after_audio=True, sentences=3, frames=1))
+    async with open_ws(emulator.ws_url) as wire:
+        result = await wire.speak("".join(THREE))
+    assert result.last["header"]["event"] == "task-finished"
+    assert emulator.tasks[-1].sentences == THREE
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"after_audio": False, "sentences": 1},
+        {"after_audio": False, "frames": 0},
+        {"after_audio": True, "sentences": 0, "frames": 0},
+        {"after_audio": True, "sentences": -1},
+    ],
+)
+def test_a_drop_needs_a_place_in_the_audio(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="audio"):
+        Fault.drop(**kwargs)
+
+
+class _Tracked:
+    """An encoder that notes whether it was let go of (ended or closed)."""
+
+    def __init__(self, inner: StreamEncoder) -> None:
+        self.inner = inner
+        self.released = False
+
+    def encode(self, samples: Samples) -> bytes:
+        return self.inner.encode(samples)
+
+    def flush(self) -> bytes:
+        self.released = True
+        return self.inner.flush()
+
+    def close(self) -> None:
+        self.released = True
+        self.inner.close()
+
+
+@pytest.fixture
+def encoders(monkeypatch: pytest.MonkeyPatch) -> list[_Tracked]:
+    """Every encoder the emulator's tasks and HTTP requests make, tracked."""
+    made: list[_Tracked] = []
+
+    def make(*args: Any, **kwargs: Any) -> StreamEncoder:
+        made.append(_Tracked(make_encoder(*args, **kwargs)))
+        return made[-1]
+
+    monkeypatch.setattr(emulator_task, "make_encoder", make)
+    monkeypatch.setattr(http_server, "make_encoder", make)
+    return made
+
+
+@pytest.mark.parametrize("ending", ["finished", "dropped", "failed", "cancelled"])
+async def test_every_task_lets_go_of_its_encoder(
+    emulator: DashScopeEmulator, encoders: list[_Tracked], ending: str
+) -> None:
+    # An Ogg muxer left to the garbage collector corrupts the heap with PyAV 16.
+    if ending == "dropped":
+        emulator.add_fault(Fault.drop(after_audio=True, sentences=1, frames=1))
+    elif ending == "failed":
+        emulator.add_fault(Fault.task_failed("InternalError", "boom", after_audio=True))
+    async with open_ws(emulator.ws_url) as wire:
+        await wire.start(format="opus", sample_rate=24000)
+        await wire.continue_task("".join(THREE))
+        if ending != "cancelled":
+            await wire.finish_task()
+        if ending == "finished":
+            await wire.collect()
+        while ending != "finished" and not isinstance(await wire.recv(), bytes):
+            pass  # The task is under way and has its encoder: leave now.
+    await eventually(lambda: emulator.tasks[-1].state != "running")
+    assert emulator.tasks[-1].state == ending
+    assert len(encoders) == 1
+    await eventually(lambda: encoders[0].released)
+
+
+async def test_an_sse_stream_left_midway_lets_go_of_its_encoder(
+    emulator: DashScopeEmulator, encoders: list[_Tracked]
+) -> None:
+    emulator.config.realtime_factor = 1.0
+    body = {
+        "model": "cosyvoice-v3-flash",
+        "input": {
+            "text": "".join(THREE),
+            "voice": "longanyang",
+            "format": "opus",
+            "sample_rate": 24000,
+        },
+    }
+    headers = {"Authorization": f"Bearer {TEST_API_KEY}", "X-DashScope-SSE": "enable"}
+    async with aiohttp.ClientSession() as session:
+        url = emulator.http_url + "/services/audio/tts/SpeechSynthesizer"
+        async with session.post(url, json=body, headers=headers) as response:
+            async for line in response.content:
+                if b'"sentence-synthesis"' in line:
+                    break
+            response.close()
+    await eventually(lambda: emulator.tasks[-1].state == "cancelled", timeout=3)
+    await eventually(lambda: bool(encoders) and encoders[0].released)
 
 
 async def test_malformed_frame_instead_of_task_started(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 from typing import Final, Literal
 
 AudioFormat = Literal["pcm", "wav", "mp3", "opus"]
@@ -55,50 +54,3 @@ def wav_header(sample_rate: int, data_size: int | None = None) -> bytes:
         b"data",
         data_chunk,
     )
-
-
-class WavHeaderStripper:
-    """Drops the RIFF header at the start of a WAV stream, passing the samples on.
-
-    Long text is spoken as several tasks, each of whose WAV streams starts with its
-    own header; joined, only the first may keep it.
-    """
-
-    def __init__(self) -> None:
-        """Start before the header."""
-        self._pending = b""
-        self._done = False
-
-    def feed(self, chunk: bytes) -> bytes:
-        """The PCM part of ``chunk``; b"" while the header is still incomplete."""
-        if self._done:
-            return chunk
-        data = self._pending + chunk
-        if data[:4] != b"RIFF":
-            if len(data) < 4 and b"RIFF".startswith(data):
-                self._pending = data
-                return b""
-            self._done = True  # no header after all: pass everything through
-            return data
-        offset = 12
-        while offset + 8 <= len(data):
-            chunk_id = data[offset : offset + 4]
-            size = int.from_bytes(data[offset + 4 : offset + 8], "little")
-            if chunk_id == b"data":
-                self._done = True
-                self._pending = b""
-                return data[offset + 8 :]
-            offset += 8 + size + (size & 1)
-        self._pending = data
-        return b""
-
-
-def task_joiner(fmt: AudioFormat, task_index: int) -> Callable[[bytes], bytes]:
-    """How a task's audio joins one stream: later WAV tasks lose their header."""
-    if fmt == "wav" and task_index > 0:
-        return WavHeaderStripper().feed
-    return _unchanged
-
-
-def _unchanged(chunk: bytes) -> bytes:
-    return chunk

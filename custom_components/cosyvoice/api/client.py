@@ -164,8 +164,9 @@ class CosyVoiceClient:
         SSML (a ``<speak>`` document) is checked and sent as such. Text over the
         per-message limit goes in several messages, over the per-task limit in several
         tasks whose audio joins into one stream. Failures before the first chunk are
-        retried; after it they are raised, since a retry would make the listener hear
-        the beginning twice. ``routing`` overrides the client's for this request.
+        retried. After it the listener must not hear the beginning twice: a connection
+        lost then goes on from the sentence that was cut, on a new one, and other
+        failures are raised. ``routing`` overrides the client's for this request.
         """
         plan = plan_request(text, options)
         route = self.route_for(plan, routing)
@@ -188,7 +189,8 @@ class CosyVoiceClient:
         :meth:`stream`, with its router. Otherwise the pieces go, batched at sentence
         ends, into one duplex task whose audio is yielded while more text comes (see
         :mod:`.text_stream`); a long quiet spell or the per-task limit moves the rest to
-        a new task, joined into the same stream.
+        a new task, joined into the same stream, and so does a dropped connection, from
+        the sentence that was cut.
         """
         settings = settings or StreamingSettings()
         pump = TextPump(text)

@@ -22,8 +22,12 @@ class ErrorKind:
     """A fresh attempt may succeed (network, throttling, server trouble)."""
     retried_after_audio: bool = False
     """Even once audio was made, a caller who has heard none of it yet (who gets the
-    whole file at the end) may try again. A listener must never hear the start twice,
-    so a stream is never retried after its first audio."""
+    whole file at the end) may ask again from the start. A stream's listener must never
+    hear its start twice, so a stream is never asked again from the start."""
+    resumed_after_audio: bool = False
+    """A stream whose audio was partly heard may go on, on a new task, from the
+    sentence that was cut (when it knows which one that is: :mod:`.sentences`). The
+    failure lost the connection, not the text: the new task says the same."""
     caller: bool = False
     """The caller asked for something wrong (an option, the text): not a fault."""
     fallback: bool = False
@@ -38,7 +42,11 @@ KINDS: Final[tuple[ErrorKind, ...]] = (
     ErrorKind("service_unavailable", retried=True, fallback=True),
     ErrorKind("cannot_connect", retried=True, fallback=True),
     ErrorKind(
-        "connection_dropped", retried=True, retried_after_audio=True, fallback=True
+        "connection_dropped",
+        retried=True,
+        retried_after_audio=True,
+        resumed_after_audio=True,
+        fallback=True,
     ),
     ErrorKind("timeout", fallback=True),
     ErrorKind("busy", fallback=True),
@@ -91,7 +99,10 @@ class CosyVoiceError(Exception):
 
     @property
     def retryable(self) -> bool:
-        """Whether a stream may try again after this error (see :func:`worth_retrying`)."""
+        """Whether the request may be asked again from its start.
+
+        Not once a stream handed out audio (see :func:`worth_retrying`).
+        """
         return worth_retrying(self)
 
 
@@ -100,16 +111,22 @@ def falls_back(error: CosyVoiceError) -> bool:
     return KIND[error.kind].fallback
 
 
-def worth_retrying(error: CosyVoiceError, *, restartable: bool = False) -> bool:
+def worth_retrying(
+    error: CosyVoiceError, *, restartable: bool = False, resumable: bool = False
+) -> bool:
     """The one rule of what is tried again: the error's kind decides.
 
-    ``restartable``: the caller gets the whole file at the end, so it has heard
-    nothing yet even when audio was made.
+    Once audio was made, only two callers may go on. ``restartable``: the caller gets
+    the whole file at the end, so it has heard nothing yet; it asks again from the
+    start. ``resumable``: a stream that knows which sentences were heard whole; it goes
+    on from the one that was cut.
     """
     kind = KIND[error.kind]
-    if error.after_audio:
-        return restartable and kind.retried_after_audio
-    return kind.retried
+    if not error.after_audio:
+        return kind.retried
+    return (restartable and kind.retried_after_audio) or (
+        resumable and kind.resumed_after_audio
+    )
 
 
 # --- The request was wrong: fix it, don't retry ----------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Final
 
 from .errors import ProtocolError
@@ -86,16 +87,33 @@ class TaskStarted:
     task_id: str
 
 
+class SentencePart(Enum):
+    """Which part of a sentence a result-generated event reports (§2.6)."""
+
+    BEGIN = "sentence-begin"
+    SYNTHESIS = "sentence-synthesis"
+    """Exactly one binary audio frame of this sentence follows."""
+    END = "sentence-end"
+    """Every audio frame of the sentence was sent."""
+
+
+_PARTS: Final = {part.value: part for part in SentencePart}
+
+
 @dataclass(frozen=True, slots=True)
 class ResultGenerated:
-    """Progress of one sentence; a ``sentence-synthesis`` one precedes an audio frame.
-
-    Its sentence index, sub-type and text are not kept: the client reads only usage.
-    """
+    """Progress of one sentence; a ``sentence-synthesis`` one precedes an audio frame."""
 
     task_id: str
     characters: int | None
     """Billed characters so far (cumulative), where the event says."""
+    part: SentencePart | None = None
+    """None for the older events, which have no sub-type, and for unknown ones."""
+    index: int | None = None
+    """The sentence's number in the task, from 0."""
+    text: str | None = None
+    """The sentence as the service split it; on begin and end, and "the last
+    sentence may lack it"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +154,7 @@ def parse_event(raw: str | bytes) -> Event:
     if event == "task-started":
         return TaskStarted(task_id)
     if event == "result-generated":
-        return ResultGenerated(task_id, _usage_characters(payload))
+        return _result_generated(task_id, payload)
     if event == "task-finished":
         attributes = header.get("attributes")
         return TaskFinished(
@@ -153,6 +171,23 @@ def parse_event(raw: str | bytes) -> Event:
             error_message=_str_or_none(header.get("error_message")),
         )
     raise ProtocolError(f"unknown event {event!r} from the service")
+
+
+def _result_generated(task_id: str, payload: dict[str, Any]) -> ResultGenerated:
+    output = payload.get("output")
+    if not isinstance(output, dict):
+        output = {}
+    sentence = output.get("sentence")
+    kind = output.get("type")
+    return ResultGenerated(
+        task_id,
+        _usage_characters(payload),
+        part=_PARTS.get(kind) if isinstance(kind, str) else None,
+        index=_int_or_none(sentence.get("index"))
+        if isinstance(sentence, dict)
+        else None,
+        text=_str_or_none(output.get("original_text")),
+    )
 
 
 def _usage_characters(payload: dict[str, Any]) -> int | None:

@@ -47,7 +47,9 @@ class RequestRecord:
         self.stats = stats
         self.began = time.monotonic()
         self.failures = 0
-        """Failed attempts so far (the retry budget reads it)."""
+        """Failed attempts in a row (the retry budget reads it)."""
+        self.budget_began = self.began
+        """When the attempts that the retry deadline counts began."""
         self.characters = 0
         self.first_audio_at: float | None = None
         self.last_id: str | None = None
@@ -56,6 +58,11 @@ class RequestRecord:
         """Set once any attempt made audio: what a first-audio deadline waits for."""
         self._recorded = False
         stats.requests += 1
+
+    def progressed(self) -> None:
+        """A resumed stream got further: its earlier failures no longer count."""
+        self.failures = 0
+        self.budget_began = time.monotonic()
 
     def audio_started(self) -> None:
         """The caller got its first audio now (if it had none before)."""

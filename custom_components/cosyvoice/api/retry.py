@@ -18,12 +18,14 @@ class RetryPolicy:
     """
 
     attempts: int = 3
-    """Tries in all, the first included."""
+    """Tries in all, the first included. A resumed stream that got a sentence further
+    since its last failure counts afresh: only failures in a row use up the budget."""
     base_delay: float = 0.2
     """Cap of the first backoff, doubled after each failure."""
     max_delay: float = 2.0
     deadline: float = 20.0
-    """No new attempt starts this many seconds after the first one started."""
+    """No new attempt starts this many seconds after the first one started (for a
+    resumed stream: the first since it last got a sentence further)."""
 
     def delay(self, failures: int, rand: Callable[[], float] = random.random) -> float:
         """Seconds to wait after the ``failures``-th failure (1-based)."""
@@ -37,10 +39,11 @@ class RetryPolicy:
         elapsed: float,
         *,
         restartable: bool = False,
+        resumable: bool = False,
     ) -> bool:
         """Whether another attempt may follow: as its kind says, within budget."""
         return (
-            worth_retrying(error, restartable=restartable)
+            worth_retrying(error, restartable=restartable, resumable=resumable)
             and failures < self.attempts
             and elapsed < self.deadline
         )

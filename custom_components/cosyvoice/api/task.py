@@ -20,6 +20,7 @@ from .errors import (
     error_from_code,
 )
 from .options import SynthesisOptions
+from .sentences import SentenceLedger
 from .text import MAX_CHARS_PER_MESSAGE, MAX_CHARS_PER_TASK, check_text
 
 _LOGGER = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ class SynthesisTask:
         self._finish_sent_at = 0.0
         self.reused_connection = reused_connection
         """The connection had carried earlier tasks."""
+        self.sentences = SentenceLedger(trusted=not options.enable_ssml)
+        """Which of the text sent was heard whole: where a cut task may go on from."""
 
     @property
     def done(self) -> bool:
@@ -108,6 +111,7 @@ class SynthesisTask:
                 f"a task takes at most {MAX_CHARS_PER_TASK} billed characters"
             )
         self.sent_characters += length
+        self.sentences.sent(text)
         await self._send(protocol.continue_task(self.task_id, text))
 
     async def flush(self) -> None:
@@ -145,6 +149,8 @@ class SynthesisTask:
     async def _audio(self) -> AsyncIterator[bytes]:
         if self.state is TaskState.NEW:
             raise RuntimeError("start the task before reading audio")
+        if self._error is not None:
+            raise self._error  # It failed while text was sent, before anyone read.
         last_message_at = time.monotonic()
         while not self.done:
             try:
@@ -180,6 +186,7 @@ class SynthesisTask:
 
     def _handle_event(self, event: protocol.Event) -> None:
         if isinstance(event, protocol.ResultGenerated):
+            self.sentences.heard(event)
             if event.characters is not None:
                 self.characters = event.characters
         elif isinstance(event, protocol.TaskFinished):

@@ -5,7 +5,9 @@ sentence (or, for long runs, clause) boundaries, so the service hears whole phra
 and speaks them with natural prosody; :func:`stream_text_audio` sends each batch as a
 continue-task of one duplex task while the task's audio flows back, flushes what is
 buffered after a short pause, and finishes the task before the service's 23-second
-no-text timeout when the writer goes quiet, opening a new one when text resumes.
+no-text timeout when the writer goes quiet, opening a new one when text resumes. A
+task is a :class:`SpeechTask`: the runner's, which goes on from the cut sentence on a
+new connection when one drops.
 """
 
 from __future__ import annotations
@@ -13,13 +15,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+)
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 from .errors import CosyVoiceError, InvalidOptionError
 from .split import split_measured
-from .task import SynthesisTask
 from .text import (
     MAX_CHARS_PER_MESSAGE,
     MAX_CHARS_PER_TASK,
@@ -105,6 +112,32 @@ def _pieces(text: str) -> list[Piece]:
     if not text.strip():
         return []
     return split_measured(text, measure(text))
+
+
+class SpeechTask(Protocol):
+    """What the writer sends text into and the reader reads joined audio from."""
+
+    @property
+    def sent_characters(self) -> int:
+        """Billed characters its current task holds (200,000 at most)."""
+
+    async def send_text(self, text: str, *, length: int) -> bool:
+        """Send text of ``length`` billed characters; False if it takes no more."""
+
+    async def flush(self) -> None:
+        """Ask for the unfinished sentence it holds to be spoken now."""
+
+    async def finish(self) -> None:
+        """No more text."""
+
+    async def abort(self) -> None:
+        """Stop at once (the writer failed)."""
+
+    async def close(self) -> None:
+        """End it; called once its audio was read, or the stream stopped."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        """Its audio, joined into the stream."""
 
 
 class _End:
@@ -195,8 +228,8 @@ class _Writer:
         self,
         pump: TextPump,
         settings: StreamingSettings,
-        start_task: Callable[[], Awaitable[SynthesisTask]],
-        tasks: asyncio.Queue[SynthesisTask | BaseException | None],
+        start_task: Callable[[], Awaitable[SpeechTask]],
+        tasks: asyncio.Queue[SpeechTask | BaseException | None],
     ) -> None:
         """Nothing is sent before :meth:`run`."""
         self._pump = pump
@@ -204,8 +237,8 @@ class _Writer:
         self._start_task = start_task
         self._tasks = tasks
         self._batcher = TextBatcher(settings.clause_chars)
-        self._task: SynthesisTask | None = None
-        self.started: list[SynthesisTask] = []
+        self._task: SpeechTask | None = None
+        self.started: list[SpeechTask] = []
         self.failure: BaseException | None = None
 
     async def run(self, first_text: str) -> None:
@@ -217,7 +250,7 @@ class _Writer:
             self.failure = err
             self._tasks.put_nowait(err)
             if self._task is not None:
-                await self._task.close_if_unfinished()
+                await self._task.abort()
             if not isinstance(err, asyncio.CancelledError):
                 return
             raise
@@ -258,53 +291,58 @@ class _Writer:
 
     async def _send(self, pieces: list[Piece]) -> None:
         for piece in pieces:
-            if (
-                self._task is not None
-                and self._task.sent_characters + piece.length > MAX_CHARS_PER_TASK
+            # A task cut with all its text heard takes no more: the next one does.
+            while not await (await self._task_for(piece)).send_text(
+                piece.text, length=piece.length
             ):
-                await self._task.finish()
                 self._task = None
-            if self._task is None:
-                self._task = await self._start_task()
-                self.started.append(self._task)
-                self._tasks.put_nowait(self._task)
-            await self._task.send_text(piece.text, length=piece.length)
+
+    async def _task_for(self, piece: Piece) -> SpeechTask:
+        """The task the piece goes to: a new one when there is none or it is full."""
+        if (
+            self._task is not None
+            and self._task.sent_characters + piece.length > MAX_CHARS_PER_TASK
+        ):
+            await self._task.finish()
+            self._task = None
+        if self._task is None:
+            self._task = await self._start_task()
+            self.started.append(self._task)
+            self._tasks.put_nowait(self._task)
+        return self._task
 
 
 async def stream_text_audio(
     pump: TextPump,
     first_text: str,
     settings: StreamingSettings,
-    start_task: Callable[[], Awaitable[SynthesisTask]],
-    end_task: Callable[[SynthesisTask], Awaitable[None]],
-) -> AsyncGenerator[tuple[int, bytes]]:
-    """Audio of text still arriving, as ``(task index, chunk)`` in order.
+    start_task: Callable[[], Awaitable[SpeechTask]],
+) -> AsyncGenerator[bytes]:
+    """Audio of text still arriving, joined, in order.
 
     A writer task sends batches while this generator reads the audio of one task
-    after another. ``end_task`` is awaited for every task this started, when its
-    audio has been read or the stream stops.
+    after another. Every task this started is closed when its audio has been read or
+    the stream stops.
     """
-    tasks: asyncio.Queue[SynthesisTask | BaseException | None] = asyncio.Queue()
+    tasks: asyncio.Queue[SpeechTask | BaseException | None] = asyncio.Queue()
     writer = _Writer(pump, settings, start_task, tasks)
     job = asyncio.create_task(writer.run(first_text), name="cosyvoice-text-writer")
     ended: set[int] = set()
-    index = 0
     try:
         while (item := await tasks.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
             try:
                 async for chunk in item:
-                    yield index, chunk
+                    yield chunk
             except CosyVoiceError:
-                # A failed writer closed the task to wake us: its error is the cause.
+                # A failed writer stopped the task to wake us: its error is the cause.
                 if writer.failure is not None:
                     raise writer.failure from None
                 raise
             finally:
                 ended.add(id(item))
-                await end_task(item)
-            index += 1
+                await item.close()
         await job
         if writer.failure is not None:
             raise writer.failure
@@ -315,4 +353,4 @@ async def stream_text_audio(
                 await job
         for task in writer.started:
             if id(task) not in ended:
-                await end_task(task)
+                await task.close()
