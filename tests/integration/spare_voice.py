@@ -87,3 +87,17 @@ async def async_add_spare_voice(hass: HomeAssistant) -> SpareVoice:
         await hass.async_block_till_done()
     assert voice.entity_id == SPARE_ENTITY
     return voice
+
+
+async def async_falling_back(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> MockConfigEntry:
+    """``entry`` set up with the spare voice as its first profile's fallback."""
+    profile = next(iter(entry.subentries.values()))
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_subentry(
+        entry, profile, data={**profile.data, "fallback_engine": SPARE_ENTITY}
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry

@@ -23,7 +23,13 @@ from custom_components.cosyvoice import fallback
 from devtools.emulator import DashScopeEmulator, Fault
 
 from .conftest import mock_entry, profile_data, tts_entity
-from .spare_voice import SPARE_ENTITY, SPARE_RATE, SpareVoice, async_add_spare_voice
+from .spare_voice import (
+    SPARE_ENTITY,
+    SPARE_RATE,
+    SpareVoice,
+    async_add_spare_voice,
+    async_falling_back,
+)
 
 OUTAGE = Fault.task_failed("InternalError", "An internal error has occured")
 
@@ -36,11 +42,7 @@ async def spare(hass: HomeAssistant) -> SpareVoice:
 async def _entry(
     hass: HomeAssistant, emulator: DashScopeEmulator, **profile: Any
 ) -> MockConfigEntry:
-    entry = mock_entry(emulator, fallback_engine=SPARE_ENTITY, **profile)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
+    return await async_falling_back(hass, mock_entry(emulator, **profile))
 
 
 async def _speak(
@@ -257,6 +259,18 @@ async def test_an_outage_at_start_still_loads_an_entry_with_a_fallback(
 
 # The profile form: a fallback picked, and bad choices refused in the user's words.
 
+SETTINGS = {
+    "model": "cosyvoice-v3-flash",
+    "format": "mp3",
+    "sample_rate": "22050",
+    "volume": 50,
+    "rate": 1.0,
+    "pitch": 1.0,
+    "long_text_threshold": 500,
+    "route": "websocket",
+    "fallback_engine": SPARE_ENTITY,
+}
+
 
 async def _reconfigure(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
     profile = next(iter(entry.subentries.values()))
@@ -301,20 +315,8 @@ async def test_a_bad_fallback_gets_a_translated_form_error(
     assert picker["exclude_entities"] == [own]
     if choice.get("fallback_engine") == "itself":
         choice = {"fallback_engine": own}
-    settings = {
-        "model": "cosyvoice-v3-flash",
-        "format": "mp3",
-        "sample_rate": "22050",
-        "volume": 50,
-        "rate": 1.0,
-        "pitch": 1.0,
-        "long_text_threshold": 500,
-        "route": "websocket",
-        "fallback_engine": SPARE_ENTITY,
-        **choice,
-    }
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], settings
+        result["flow_id"], {**SETTINGS, **choice}
     )
     assert result["errors"] == error
 
@@ -327,19 +329,7 @@ async def test_a_fallback_is_saved_with_its_deadline(
     assert await hass.config_entries.async_setup(entry.entry_id)
     result = await _reconfigure(hass, entry)
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"],
-        {
-            "model": "cosyvoice-v3-flash",
-            "format": "mp3",
-            "sample_rate": "22050",
-            "volume": 50,
-            "rate": 1.0,
-            "pitch": 1.0,
-            "long_text_threshold": 500,
-            "route": "websocket",
-            "fallback_engine": SPARE_ENTITY,
-            "fallback_after": 1.5,
-        },
+        result["flow_id"], {**SETTINGS, "fallback_after": 1.5}
     )
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"voice": "longanyang"}

@@ -19,7 +19,11 @@ from devtools.emulator import DashScopeEmulator, Fault
 from tests.conftest import TEST_API_KEY
 
 from .conftest import VOICE_MODEL, mock_entry, tts_entity
-from .spare_voice import SPARE_ENTITY, SpareVoice, async_add_spare_voice
+from .spare_voice import (
+    SPARE_ENTITY,
+    SpareVoice,
+    async_add_spare_voice,
+)
 
 OUTAGE = Fault.task_failed("InternalError", "An internal error has occured")
 
