@@ -45,6 +45,7 @@ from devtools.spare import (
     profile_ids,
     set_fallback,
     spoken_by_spare,
+    wait_reloaded,
 )
 
 KEY = "sk-bench"
@@ -122,7 +123,7 @@ async def _home(api: HassApi, emulator: DashScopeEmulator) -> str:
     async with HassSocket(api.session, api.url, api.access_token) as socket:
         (subentry_id,) = (await profile_ids(socket, entry_id)).values()
     await set_fallback(api, entry_id, subentry_id, after=AFTER)
-    await asyncio.sleep(2.0)  # the entry reloads with its fallback
+    await wait_reloaded(api)
     return str(
         next(
             s["entity_id"]

@@ -62,6 +62,19 @@ async def set_fallback(
     return await api.reconfigure_subentry(entry_id, "tts", subentry_id, changes)
 
 
+async def wait_reloaded(api: HassApi, domain: str = "cosyvoice") -> None:
+    """Until the integration's entries are loaded again after a change reloaded them.
+
+    The reload is scheduled, not done, when the form answers: a moment first.
+    """
+    await asyncio.sleep(0.5)
+    async with asyncio.timeout(30.0):
+        while True:
+            if all(e["state"] == "loaded" for e in await api.entries(domain)):
+                return
+            await asyncio.sleep(0.25)
+
+
 async def spoken_by_spare(api: HassApi) -> dict[str, Any]:
     """What the spare voice was asked to say (``spare_voice.spoken``)."""
     answer = await api.call("spare_voice", "spoken", {}, return_response=True)
