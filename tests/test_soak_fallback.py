@@ -31,7 +31,7 @@ def test_a_call_is_the_fallbacks_when_the_spare_voice_said_its_tag() -> None:
     mark_fallbacks(
         [deadline, on_error, own],
         [
-            {"text": "〔1〕前门打开了。", "asked_at": 1003.02},
+            {"text": "〔1〕前门打开了。", "asked_at": 1003.02, "took_s": 0.02},
             {"text": "〔2〕Dinner is ready.", "asked_at": 1000.4},
             {"text": "〔99〕not a call of this run", "asked_at": 1000.0},
         ],
@@ -40,6 +40,7 @@ def test_a_call_is_the_fallbacks_when_the_spare_voice_said_its_tag() -> None:
     assert round(deadline.fallback_asked, 2) == 3.02
     assert on_error.fallback_asked is not None
     assert round(on_error.fallback_asked, 2) == 0.4
+    assert deadline.fallback_took == 0.02
     assert own.fallback_asked is None
 
 
@@ -48,6 +49,7 @@ def test_fallback_figures_hold_home_assistants_share_apart() -> None:
         _call(1, first_byte=104.5, fallback_asked=3.01),  # at the deadline
         _call(2, first_byte=102.6, fallback_asked=0.4),  # refused: at once
         _call(3, outcome="ha:not_played", audio_bytes=0),  # the entry reloading
+        _call(8, outcome="error:not_loaded", audio_bytes=0),  # ours said so
         _call(4, outcome="error:cannot_connect", audio_bytes=0),  # ours: silent
         _call(5, outcome="cut:connection_dropped"),
         _call(6, "bad", outcome="ha:entity_unavailable", audio_bytes=0),
@@ -57,10 +59,10 @@ def test_fallback_figures_hold_home_assistants_share_apart() -> None:
         calls, "CosyVoice", 3.0, [("down", 0.0, 1.5)], origin=101.0
     )
 
-    assert figures["calls"] == 5  # bad input and the other profile aside
+    assert figures["calls"] == 6  # bad input and the other profile aside
     assert figures["spoken_by_fallback"] == 2
     assert figures["no_audio"]["ours"] == 1
-    assert figures["no_audio"]["home_assistants_share"] == 1
+    assert figures["no_audio"]["home_assistants_share"] == 2
     assert figures["no_audio"]["ours_calls"][0]["call"] == 4
     assert figures["cut_after_audio"] == 1
     # Call 1 began at 101 and heard its first byte at 104.5: 0.5 s after 3 s.
@@ -121,7 +123,7 @@ def test_home_assistants_share_never_fails_the_run() -> None:
 
     assert all(judged(result, calls).values())
     share = home_assistants_share(result, calls)
-    assert share["calls_answered_by_home_assistant"] == 2
+    assert share["calls_lost_to_reloads"] == 2
     assert share["bad_input_while_reloading"] == 1
     assert share["rss_slope_mb_per_1000_calls"] == 36.0
 

@@ -76,6 +76,8 @@ class Call:
     """The voice profile that was asked to speak."""
     fallback_asked: float | None = None
     """Seconds from the call to the fallback engine being asked, if it spoke this."""
+    fallback_took: float | None = None
+    """Seconds the fallback engine's own synthesis took (espeak-ng), if it spoke."""
 
     @property
     def tag(self) -> str:

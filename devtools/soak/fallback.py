@@ -29,6 +29,7 @@ def mark_fallbacks(calls: list[Call], spoken: list[dict[str, Any]]) -> None:
         for number in _TAG.findall(str(item.get("text", ""))):
             if (call := by_number.get(int(number))) is not None:
                 call.fallback_asked = float(item["asked_at"]) - call.wall_started
+                call.fallback_took = float(item.get("took_s", 0.0))
 
 
 def _heard(call: Call) -> bool:
@@ -36,7 +37,11 @@ def _heard(call: Call) -> bool:
 
 
 def _home_assistants(call: Call) -> bool:
-    return call.outcome.startswith("ha:")
+    """Lost to a reload: Home Assistant answers for the gone entity, or ours says so.
+
+    A reload is Home Assistant's way to apply a change; removing ours is under way.
+    """
+    return call.outcome.startswith("ha:") or call.outcome == "error:not_loaded"
 
 
 def fallback_figures(
@@ -72,6 +77,13 @@ def fallback_figures(
         "first_audio_after_deadline_ms": ms(
             [
                 c.ttfb - after
+                for c in deadline
+                if c.ttfb is not None and c.kind != "assist"
+            ]
+        ),
+        "first_audio_after_deadline_less_espeak_ms": ms(
+            [
+                c.ttfb - after - (c.fallback_took or 0.0)
                 for c in deadline
                 if c.ttfb is not None and c.kind != "assist"
             ]
@@ -162,7 +174,7 @@ def home_assistants_share(result: dict[str, Any], calls: list[Call]) -> dict[str
     """What Home Assistant owns: reported, never failing the run."""
     lost = [c for c in calls if _home_assistants(c)]
     return {
-        "calls_answered_by_home_assistant": len(lost),
+        "calls_lost_to_reloads": len(lost),
         "by_kind": dict(Counter(c.kind for c in lost).most_common()),
         "bad_input_while_reloading": sum(c.kind == "bad" for c in lost),
         "rss_slope_mb_per_1000_calls": result["rss_slope_mb_per_1000_calls"],

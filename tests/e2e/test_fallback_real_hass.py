@@ -53,7 +53,9 @@ def emulator_config() -> EmulatorConfig:
 
 
 @pytest.fixture
-async def hass_process(tmp_path: Path) -> AsyncIterator[Hass]:
+async def hass_process(
+    tmp_path: Path, emulator: DashScopeEmulator
+) -> AsyncIterator[Hass]:
     port = free_port()
     config_dir = tmp_path / "config"
     write_config(config_dir, port, custom_components=[SPARE_VOICE])
