@@ -199,6 +199,15 @@ def _child_environment() -> dict[str, str]:
     return env
 
 
+def suggested(form: dict[str, Any]) -> dict[str, Any]:
+    """A form's suggested values, as the frontend fills its fields in."""
+    return {
+        field["name"]: field["description"]["suggested_value"]
+        for field in form.get("data_schema", [])
+        if "suggested_value" in (field.get("description") or {})
+    }
+
+
 class HassApi:
     """The REST calls the UI makes, for onboarding, flows and TTS."""
 
@@ -208,6 +217,11 @@ class HassApi:
         self.url = url
         self.client_id = f"{url}/"
         self._token: str | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session it speaks through (for a WebSocket beside it)."""
+        return self._session
 
     @property
     def access_token(self) -> str:
@@ -358,6 +372,36 @@ class HassApi:
             if result.get("type") != "form":
                 break
             result = await self._json("POST", f"{base}/{result['flow_id']}", json=data)
+        return result
+
+    async def reconfigure_subentry(
+        self,
+        entry_id: str,
+        subentry_type: str,
+        subentry_id: str,
+        changes: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Run a subentry's *Reconfigure* flow: each form as suggested, plus ``changes``.
+
+        The forms suggest the subentry's current values; fields they leave empty
+        stay empty unless ``changes`` names them. The last result (an abort when
+        the flow saved).
+        """
+        base = "/api/config/config_entries/subentries/flow"
+        result: dict[str, Any] = await self._json(
+            "POST",
+            base,
+            json={"handler": [entry_id, subentry_type], "subentry_id": subentry_id},
+        )
+        while result.get("type") == "form":
+            data = suggested(result) | {
+                key: value
+                for key, value in changes.items()
+                if any(field["name"] == key for field in result["data_schema"])
+            }
+            result = await self._json("POST", f"{base}/{result['flow_id']}", json=data)
+            if result.get("errors"):
+                raise RuntimeError(f"the form refused {data}: {result['errors']}")
         return result
 
     async def set_options(self, entry_id: str, options: dict[str, Any]) -> Any:

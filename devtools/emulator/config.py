@@ -233,3 +233,7 @@ class EmulatorConfig:
     """A created or updated voice stays ``DEPLOYING`` this long, then turns ``OK``."""
     max_voices: int = 1000
     """Voices one API key may hold (cloned and designed together)."""
+    unresponsive: bool = False
+    """Accept connections and answer nothing, as a service that hangs does: a
+    WebSocket upgrade waits unanswered while this is set, and every task started
+    meanwhile hangs (task-started, then nothing). The HTTP API is not affected."""

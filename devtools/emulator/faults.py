@@ -55,6 +55,8 @@ class FaultPlan:
 
     def next_task(self) -> Fault | None:
         """Return the fault for the task being started, if any."""
+        if self._config.unresponsive:
+            return Fault.hang()
         if self._task:
             return self._task.popleft()
         return self._draw(RANDOM_TASK_FAULTS)

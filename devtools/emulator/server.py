@@ -35,6 +35,7 @@ PATH = "/api-ws/v1/inference"
 # Closing handshakes and stop() must not hang on a client that stopped reading.
 _CLOSE_TIMEOUT = 2.0
 _STOP_GRACE = 2.0
+_UNRESPONSIVE_POLL = 0.1
 
 
 class DashScopeEmulator:
@@ -254,8 +255,14 @@ class DashScopeEmulator:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.config.handshake_delay):
                     await self._stopping.wait()
-            if self._stopping.is_set():
-                return self._reject(connection, 503, "ServiceUnavailable")
+        # Polled, not awaited for good: a client gives up on an upgrade long before
+        # the spell ends, and its handler should end with the spell, not the server.
+        while self.config.unresponsive and not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_UNRESPONSIVE_POLL):
+                    await self._stopping.wait()
+        if self._stopping.is_set():
+            return self._reject(connection, 503, "ServiceUnavailable")
         if urlsplit(request.path).path.rstrip("/") != PATH:
             return self._reject(
                 connection, 404, "NotFound", f"Path {request.path} not found."

@@ -72,6 +72,12 @@ class Call:
     """An Assist answer spoken while it was being written."""
     after_idle: bool = False
     """The first call after an idle gap longer than the service's idle close."""
+    profile: str = ""
+    """The voice profile that was asked to speak."""
+    fallback_asked: float | None = None
+    """Seconds from the call to the fallback engine being asked, if it spoke this."""
+    fallback_took: float | None = None
+    """Seconds the fallback engine's own synthesis took (espeak-ng), if it spoke."""
 
     @property
     def tag(self) -> str:
@@ -194,6 +200,7 @@ class Caller:
         profile = profile or self._rng.choice(self.home.profiles)
         variant, text, options = self.choose(profile)
         call = self._new("announce", f"{profile.name}:{variant}", text)
+        call.profile = profile.name
         await self._bounded(call, self._announce(call, profile, player, options))
         return call
 
@@ -227,6 +234,7 @@ class Caller:
         profile = profile or self._rng.choice(self.home.profiles)
         variant, text, options = self.choose(profile)
         call = self._new(kind, f"{profile.name}:{variant}", text)
+        call.profile = profile.name
         await self._bounded(call, self._ui(call, profile, options))
         return call
 
@@ -236,6 +244,7 @@ class Caller:
         call = self._new("bad", variant, text)
         call.expected = expected
         profile = self.home.profiles[0]
+        call.profile = profile.name
         if self._rng.random() < 0.5:
             await self._bounded(call, self._ui(call, profile, options))
         else:
@@ -263,6 +272,7 @@ class Caller:
         """An Assist pipeline run whose answer is written slowly."""
         answer = "{tag}" + "".join(self._rng.sample(_SENTENCES, 3))
         call = self._new("assist", "streamed-answer", answer)
+        call.profile = self.home.profiles[0].name
         async with self._assist:
             call.started, call.wall_started = time.monotonic(), time.time()
             await self._bounded(call, self._assist_run(call))

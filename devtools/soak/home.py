@@ -2,7 +2,8 @@
 
 One account with two voice profiles (v3-flash and v2), three speakers (recording
 players), the streaming stand-in agent and an Assist pipeline that speaks its answers
-with the first profile, and the task probe.
+with the first profile, and the task probe. The first profile has the spare voice (an
+offline engine) as its fallback, the second none: one run shows both.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ import aiohttp
 from devtools.emulator import DashScopeEmulator, EmulatorConfig
 from devtools.hass_runner import ROOT, Hass, HassApi, free_port, write_config
 from devtools.hass_socket import HassSocket
+from devtools.spare import (
+    SPARE_ENTITY,
+    SPARE_VOICE,
+    add_spare_voice,
+    profile_ids,
+    set_fallback,
+)
 
 KEY = "sk-soak-7f3c9a41d2e8b605"
 """The API key: distinctive, so any appearance in a log is found."""
@@ -35,10 +43,20 @@ class ProfileSpec:
     model: str
     voice: str
     other_voices: tuple[str, ...]
+    fallback: str | None = None
+    """The fallback engine (its ``fallback_after`` is the default, 3 s)."""
 
 
+FALLBACK_AFTER = 3.0
+"""The profiles' default ``fallback_after``, which the soak leaves as it is."""
 PROFILES = (
-    ProfileSpec("CosyVoice", "cosyvoice-v3-flash", "longanyang", ("loongabby_v3",)),
+    ProfileSpec(
+        "CosyVoice",
+        "cosyvoice-v3-flash",
+        "longanyang",
+        ("loongabby_v3",),
+        fallback=SPARE_ENTITY,
+    ),
     ProfileSpec("Stories", "cosyvoice-v2", "longxiaochun_v2", ("loongandy_v2",)),
 )
 _COMPONENTS = ROOT / "devtools" / "custom_components"
@@ -55,6 +73,7 @@ class Profile:
     entity_id: str
     model: str
     voices: tuple[str, ...]
+    fallback: str | None = None
 
 
 @dataclass
@@ -108,6 +127,7 @@ async def running_home(config_dir: Path | None = None) -> AsyncIterator[Home]:
                 _COMPONENTS / "local_player",
                 _COMPONENTS / "streaming_agent",
                 _COMPONENTS / "soak_probe",
+                SPARE_VOICE,
             ],
         )
         hass = await Hass.start(config_dir, port)
@@ -144,6 +164,7 @@ async def _set_up(
         raise RuntimeError(f"the CosyVoice entry was not created: {added}")
     entry_id = added["result"]["entry_id"]
     profiles = await _profiles(api, entry_id)
+    await _fallbacks(api, socket, entry_id, profiles)
     agent = await api.add_entry("streaming_agent", {})
     if agent.get("type") != "create_entry":
         raise RuntimeError(f"the agent was not added: {agent}")
@@ -198,9 +219,29 @@ async def _profiles(api: HassApi, entry_id: str) -> list[Profile]:
             entity_id=entity_id,
             model=spec.model,
             voices=(spec.voice, *spec.other_voices),
+            fallback=spec.fallback,
         )
         for spec, entity_id in zip(PROFILES, entities, strict=True)
     ]
+
+
+async def _fallbacks(
+    api: HassApi, socket: HassSocket, entry_id: str, profiles: list[Profile]
+) -> None:
+    """The spare voice, and each profile that has a fallback given it; reloaded."""
+    await add_spare_voice(api)
+    ids = await profile_ids(socket, entry_id)
+    for profile in profiles:
+        if profile.fallback:
+            await set_fallback(api, entry_id, ids[profile.name], profile.fallback)
+    # Each change reloads the entry: wait until every profile speaks again.
+    await asyncio.sleep(1.0)
+    async with asyncio.timeout(30.0):
+        while True:
+            states = [await api.state_or_none(p.entity_id) for p in profiles]
+            if all(s is not None and s["state"] != "unavailable" for s in states):
+                return
+            await asyncio.sleep(0.25)
 
 
 _PROFILE_SETTINGS: dict[str, Any] = {

@@ -69,7 +69,8 @@ def _assist_at(assists: list[Call], when: float) -> Call | None:
     return None
 
 
-def _ms(values: list[float]) -> dict[str, Any]:
+def ms(values: list[float]) -> dict[str, Any]:
+    """How many, and their p50, p95 and maximum in milliseconds (values in seconds)."""
     if not values:
         return {"n": 0}
     ordered = sorted(values)
@@ -154,13 +155,13 @@ def _ttfb(calls: list[Call], kinds: list[str]) -> dict[str, Any]:
     """First byte by kind of call, after an idle gap, and of streamed answers."""
     ttfb: dict[str, Any] = {}
     for kind in kinds:
-        ttfb[kind] = _ms(
+        ttfb[kind] = ms(
             [c.ttfb for c in calls if c.kind == kind and c.ttfb is not None]
         )
-    ttfb["after_idle"] = _ms(
+    ttfb["after_idle"] = ms(
         [c.ttfb for c in calls if c.after_idle and c.ttfb is not None]
     )
-    ttfb["assist_streamed"] = _ms(
+    ttfb["assist_streamed"] = ms(
         [c.ttfb for c in calls if c.streamed and c.ttfb is not None]
     )
     return ttfb
@@ -182,6 +183,7 @@ def _memory_figures(calls: list[Call], samples: list[Sample]) -> dict[str, Any]:
             _per_1000_calls(warm, _rss_less_tts_audio), 3
         ),
         "rss_slope_from_call": round(WARM_UP * len(calls)),
+        "our_objects_at_start": _first(samples, "our_objects"),
         "our_objects_after_warm_up": _first(warm, "our_objects"),
         "our_objects_end": _first(samples[::-1], "our_objects"),
         "allocated_blocks_slope_per_1000_calls": round(

@@ -1,8 +1,9 @@
 """The faults and the home's own changes, at set points of the run.
 
 Times are fractions of the run, so a short run goes through the whole list too; the
-outage (60 s), the revoked key (40 s) and the idle gaps (70 s, more than the service's
-60 s idle close) keep their real lengths.
+outages (60 s, and 30 s down and 30 s unanswered, for the fallback), the revoked key
+(40 s) and the idle gaps (70 s, more than the service's 60 s idle close) keep their
+real lengths.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from .home import KEY, Home
 _LOGGER = logging.getLogger(__name__)
 
 OUTAGE = 60.0
+SPELL = 30.0
+"""The fallback's outages: the service down, then accepting and never answering."""
 KEY_REVOKED = 40.0
 IDLE_GAP = 70.0
 BURST = 8
@@ -51,6 +54,9 @@ class Schedule:
     events: list[Event] = field(default_factory=list)
     bounds: list[tuple[float, int]] = field(default_factory=list)
     """When the account's connection bound changed, and to what."""
+    spells: list[tuple[str, float, float]] = field(default_factory=list)
+    """Each step that lasted a second or more (a spell): what, and its start and end
+    in seconds into the run."""
 
     def __post_init__(self) -> None:
         """The bound at the start: the account's options as set up."""
@@ -87,6 +93,10 @@ class Schedule:
         stalled = "stalled first audio: 20 s (over the 15 s silence limit) for 30 s"
         malformed = "malformed frames: 2 before and 2 after the first audio"
         random_faults = "random faults: 10 % of handshakes and tasks for 90 s"
+        down = f"down: the service stopped for {SPELL:g} s"
+        unanswered = (
+            f"unanswered: connections accepted, nothing answered for {SPELL:g} s"
+        )
         return [
             (0.04, "handshakes refused: 429 ×2, 503 ×2, 500", self._handshakes),
             (0.09, drops, self._drops),
@@ -95,13 +105,15 @@ class Schedule:
             (0.24, "slow first audio: 4 s for 40 s", lambda: self._slow(4.0, 40.0)),
             (0.29, idle, self._idle),
             (0.37, malformed, self._malformed),
-            (0.42, f"outage: the service stopped for {OUTAGE:g} s", self._outage),
-            (0.50, burst, self._burst),
+            (0.40, f"outage: the service stopped for {OUTAGE:g} s", self._outage),
+            (0.47, down, lambda: self._down(SPELL)),
+            (0.51, burst, self._burst),
             (0.54, revoked, self._revoke),
             (0.61, "entry reloaded", lambda: self.home.api.reload(self.home.entry_id)),
             (0.65, stalled, lambda: self._slow(20.0, 30.0)),
-            (0.71, idle, self._idle),
-            (0.79, random_faults, self._random),
+            (0.69, unanswered, lambda: self._unanswered(SPELL)),
+            (0.73, idle, self._idle),
+            (0.80, random_faults, self._random),
             (0.88, "options: 8 connections, 1 kept ready", lambda: self._options(8, 1)),
             (0.92, burst, self._burst),
             (0.95, drops, self._drops),
@@ -119,10 +131,14 @@ class Schedule:
         await asyncio.gather(*running)
 
     async def _logged(self, what: str, step: Callable[[], Awaitable[None]]) -> None:
+        began = time.monotonic() - self.started
         try:
             await step()
         except Exception as err:  # noqa: BLE001 - one step failing must not end the run
             self.note(f"step failed: {what}: {type(err).__name__}: {err}")
+        ended = time.monotonic() - self.started
+        if ended - began >= 1.0:
+            self.spells.append((what, round(began, 1), round(ended, 1)))
 
     # --- the steps ------------------------------------------------------------
 
@@ -167,10 +183,19 @@ class Schedule:
         self.note("idle gap over")
 
     async def _outage(self) -> None:
+        await self._down(OUTAGE)
+
+    async def _down(self, seconds: float) -> None:
         await self.home.emulator.stop()
-        await asyncio.sleep(OUTAGE)
+        await asyncio.sleep(seconds)
         await self.home.restart_emulator()
         self.note("service back")
+
+    async def _unanswered(self, seconds: float) -> None:
+        self.home.emulator.config.unresponsive = True
+        await asyncio.sleep(seconds)
+        self.home.emulator.config.unresponsive = False
+        self.note("service answers again")
 
     async def _burst(self) -> None:
         await self.burst()

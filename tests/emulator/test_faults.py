@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -395,3 +396,25 @@ async def test_dropping_every_connection(emulator: DashScopeEmulator) -> None:
             assert closed.rcvd is None  # no close frame: the connection just died
     await eventually(lambda: emulator.open_connections == 0)
     assert emulator.drop_connections() == 0
+
+
+async def test_unresponsive_accepts_and_answers_nothing(
+    emulator: DashScopeEmulator,
+) -> None:
+    async with open_ws(emulator.ws_url) as warm:
+        emulator.config.unresponsive = True
+        # A connection opened before the spell: its task starts and then hangs.
+        await warm.start()
+        await warm.continue_task("你好。")
+        assert await warm.quiet(0.3)
+        # A new connection: the upgrade is never answered while the spell lasts.
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.5), open_ws(emulator.ws_url):
+                pass
+    emulator.config.unresponsive = False
+    async with open_ws(emulator.ws_url) as wire:
+        await wire.start()
+        await wire.continue_task("好。")
+        await wire.finish_task()
+        result = await wire.collect()
+    assert result.last["header"]["event"] == "task-finished"

@@ -7,7 +7,9 @@
   its memory cache and in the streams it keeps by token (Home Assistant 2025.4 keeps
   every stream, and so its audio, for good; later releases drop them with the cache);
   how many objects of CosyVoice's classes are alive (after a garbage collection with
-  ``collect: true``); and the interpreter's allocated blocks. The soak sets these beside the process's memory to tell growth that is ours
+  ``collect: true``); and the interpreter's allocated blocks. With
+  ``drop_tts_results: true`` it first empties Home Assistant's TTS memory cache and
+  streams, so what stays alive after an unload is ours to answer for. The soak sets these beside the process's memory to tell growth that is ours
   from Home Assistant's.
 """
 
@@ -50,9 +52,14 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         return {"tasks": found, "all_tasks": len(asyncio.all_tasks())}
 
     async def memory(call: ServiceCall) -> ServiceResponse:
+        manager = hass.data[DATA_TTS_MANAGER]
+        if call.data["drop_tts_results"]:
+            # What Home Assistant would let go of in minutes (2025.4: never): the
+            # audio, and failed messages whose tracebacks hold our request's frames.
+            manager.mem_cache.clear()
+            manager.token_to_stream.clear()
         if call.data["collect"]:
             gc.collect()
-        manager = hass.data[DATA_TTS_MANAGER]
         caches = {id(cache): cache for cache in manager.mem_cache.values()}
         for stream in manager.token_to_stream.values():
             future = vars(stream).get("_result_cache")  # set once a message is given
@@ -84,7 +91,12 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         DOMAIN,
         "memory",
         memory,
-        schema=vol.Schema({vol.Optional("collect", default=False): bool}),
+        schema=vol.Schema(
+            {
+                vol.Optional("collect", default=False): bool,
+                vol.Optional("drop_tts_results", default=False): bool,
+            }
+        ),
         supports_response=SupportsResponse.ONLY,
     )
     return True
