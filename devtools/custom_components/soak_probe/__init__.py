@@ -60,12 +60,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
             manager.token_to_stream.clear()
         if call.data["collect"]:
             gc.collect()
-        caches = {id(cache): cache for cache in manager.mem_cache.values()}
-        for stream in manager.token_to_stream.values():
-            future = vars(stream).get("_result_cache")  # set once a message is given
-            if future is not None and future.done() and not future.exception():
-                cache = future.result()
-                caches[id(cache)] = cache
+        caches = _held_results(manager)
         ours = Counter(
             type(obj).__qualname__
             for obj in gc.get_objects()
@@ -100,6 +95,17 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         supports_response=SupportsResponse.ONLY,
     )
     return True
+
+
+def _held_results(manager: Any) -> dict[int, Any]:
+    """Every TTS result Home Assistant holds: in its cache or behind a stream."""
+    caches = {id(cache): cache for cache in manager.mem_cache.values()}
+    for stream in manager.token_to_stream.values():
+        future = vars(stream).get("_result_cache")  # set once a message is given
+        if future is not None and future.done() and not future.exception():
+            cache = future.result()
+            caches[id(cache)] = cache
+    return caches
 
 
 def _is_ours(module: object) -> bool:
