@@ -48,7 +48,7 @@ from .languages import default_language, supported_languages
 from .option_table import PER_MESSAGE
 from .own_voices import voice_choices
 from .profiles import ProfileChanges, async_follow_profiles, entity_unique_id, profiles
-from .reactions import react, recovered
+from .reactions import react, recovered, translated
 from .request_options import default_options, resolve
 from .runtime import CosyVoiceConfigEntry, option, profile_routing
 from .text_tap import TextTap
@@ -117,6 +117,9 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
     ) -> None:
         """Describe the entity from its profile, on the account's service device."""
         self._entry = entry
+        # What the entry had when the entity was made: a message still under way
+        # when the entry reloads finishes with it, not with what is already gone.
+        self._data = entry.runtime_data
         self._attr_unique_id = entity_unique_id(profile)
         self._describe(hass, profile)
 
@@ -146,9 +149,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         for device in dr.async_entries_for_config_entry(registry, self._entry.entry_id):
             if (DOMAIN, profile.subentry_id) in device.identifiers:
                 registry.async_update_device(device.id, model=self._model)
-        async_update_voice_missing_issue(
-            self.hass, profile, self._entry.runtime_data.voices
-        )
+        async_update_voice_missing_issue(self.hass, profile, self._data.voices)
         async_update_fallback_missing_issue(self.hass, profile)
         self.async_write_ha_state()
 
@@ -159,7 +160,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         The voice in use leads even when no list holds it (a variant the picker does
         not show), so the picker can show it. Own voices speak every language.
         """
-        own = self._entry.runtime_data.voices.for_model(self._model)
+        own = self._data.voices.for_model(self._model)
         return [
             Voice(voice_id, label)
             for voice_id, label in voice_choices(
@@ -178,8 +179,8 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
             raise self._failed(err, len(message)) from err
         fallback = profile_fallback(self._profile.data)
         try:
-            await self._entry.runtime_data.voices.async_check(request.options.voice)
-            result = await self._entry.runtime_data.client.synthesize(
+            await self._data.voices.async_check(request.options.voice)
+            result = await self._data.client.synthesize(
                 message,
                 request.options,
                 self._routing,
@@ -219,7 +220,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         fallback = profile_fallback(self._profile.data)
         tap = TextTap(request.message_gen)
         try:
-            await self._entry.runtime_data.voices.async_check(resolved.options.voice)
+            await self._data.voices.async_check(resolved.options.voice)
         except CosyVoiceError as err:
             if fallback is None or not falls_back(err):
                 await tap.close()
@@ -232,7 +233,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
     async def _stream(
         self, request: TTSAudioRequest, speech: _Speech
     ) -> AsyncGenerator[bytes]:
-        client = self._entry.runtime_data.client
+        client = self._data.client
         options, header = speech.options, b""
         if options.format == "wav":
             header = wav_header(options.sample_rate)
@@ -307,14 +308,15 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
             )
             async_update_fallback_missing_issue(self.hass, self._profile)
             raise self._failed(err, length) from err
-        react(
-            self.hass,
-            self._entry,
-            self._profile,
-            err,
-            fallback=fallback.engine,
-            length=length,
-        )
+        if self._current():
+            react(
+                self.hass,
+                self._entry,
+                self._profile,
+                err,
+                fallback=fallback.engine,
+                length=length,
+            )
         _LOGGER.debug(
             "%s spoke through %s: %s", self._profile.title, fallback.engine, err
         )
@@ -325,11 +327,12 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
     ) -> CosyVoiceError:
         """A refused own voice that the account no longer has, said as such."""
         voice = str(options.get(CONF_VOICE) or self._voice)
-        return await self._entry.runtime_data.voices.async_explain(err, voice)
+        return await self._data.voices.async_explain(err, voice)
 
     def _succeeded(self) -> None:
         """Speech came through: the service is reachable and the account pays."""
-        recovered(self.hass, self._entry, spoke=True)
+        if self._current():
+            recovered(self.hass, self._entry, spoke=True)
 
     def _failed(
         self, err: CosyVoiceError, length: int | None = None
@@ -338,7 +341,16 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
 
         ``length``: the message's, when it is known whole.
         """
+        if not self._current():
+            return translated(err)
         return react(self.hass, self._entry, self._profile, err, length=length)
+
+    def _current(self) -> bool:
+        """Whether the entry still holds what this entity was made with.
+
+        Not after a reload: then a failure is only said, not counted or reacted to.
+        """
+        return getattr(self._entry, "runtime_data", None) is self._data
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -207,3 +207,21 @@ async def test_an_engine_that_refuses_for_another_reason_is_no_fallback(
 def test_the_reason_of_a_silent_error_is_its_type() -> None:
     assert fallback._reason(HomeAssistantError()) == "HomeAssistantError"
     logging.getLogger(__name__).debug("no text in reasons")
+
+
+async def test_a_message_under_way_when_the_entry_reloads_is_still_heard(
+    hass: HomeAssistant, emulator: DashScopeEmulator, spare: SpareVoice
+) -> None:
+    """The reload closes its connection: the fallback speaks; never an
+    AttributeError about the entry's runtime data, which the reload took."""
+    entity = await _entity(hass, emulator, fallback_after=30)
+    (entry,) = hass.config_entries.async_entries("cosyvoice")
+    emulator.add_fault(Fault.hang())
+    speaking = asyncio.create_task(
+        entity.async_get_tts_audio("门开着。", "zh", entity.default_options or {})
+    )
+    await asyncio.sleep(0.3)
+    await hass.config_entries.async_reload(entry.entry_id)
+    extension, audio = await speaking
+    assert (extension, spare.spoken) == ("mp3", ["门开着。"])
+    assert audio

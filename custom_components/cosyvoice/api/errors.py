@@ -50,7 +50,8 @@ KINDS: Final[tuple[ErrorKind, ...]] = (
     ),
     ErrorKind("timeout", fallback=True),
     ErrorKind("busy", fallback=True),
-    ErrorKind("not_loaded"),
+    # The account reloaded under a message (a new key): the message is still heard.
+    ErrorKind("not_loaded", fallback=True),
     ErrorKind("invalid_option", caller=True),
     ErrorKind("invalid_ssml", caller=True),
     ErrorKind("text_too_long", caller=True),
