@@ -22,7 +22,6 @@ and plainly from the p50s.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import shutil
 import statistics
@@ -34,7 +33,7 @@ from typing import Any
 
 import aiohttp
 
-from devtools.bench_output import emit
+from devtools.bench_output import bench_main
 from devtools.emulator import DashScopeEmulator, EmulatorConfig
 from devtools.hass_runner import Hass, HassApi, free_port, hass_python, write_config
 from devtools.hass_socket import HassSocket
@@ -206,13 +205,7 @@ def _figures(
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m devtools.bench_fallback [--rounds N] [--out FILE]``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args(argv)
-    result = asyncio.run(run(args.rounds))
-    emit(result, args.out)
-    return 0
+    return bench_main(argv, __doc__ or "", 15, run)
 
 
 if __name__ == "__main__":

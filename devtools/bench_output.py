@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -14,3 +17,18 @@ def emit(result: dict[str, Any], out: Path | None) -> None:
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text + "\n", encoding="utf-8")
+
+
+def bench_main(
+    argv: list[str] | None,
+    doc: str,
+    rounds: int,
+    run: Callable[[int], Coroutine[Any, Any, dict[str, Any]]],
+) -> int:
+    """The command line every benchmark shares: ``[--rounds N] [--out FILE]``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    emit(asyncio.run(run(args.rounds)), args.out)
+    return 0

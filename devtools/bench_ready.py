@@ -19,7 +19,6 @@ Prints one JSON object; ``--out`` also writes it to a file.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import importlib
 import random
@@ -28,7 +27,6 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -40,7 +38,7 @@ from custom_components.cosyvoice.api import (
     SynthesisOptions,
 )
 from custom_components.cosyvoice.api.connection import SERVICE_IDLE_CLOSE
-from devtools.bench_output import emit
+from devtools.bench_output import bench_main
 from devtools.emulator import DashScopeEmulator, EmulatorConfig
 
 KEY = "sk-bench"
@@ -287,13 +285,7 @@ async def run(rounds: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m devtools.bench_ready [--rounds N] [--out F]``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args(argv)
-    result = asyncio.run(run(args.rounds))
-    emit(result, args.out)
-    return 0
+    return bench_main(argv, __doc__ or "", 7, run)
 
 
 if __name__ == "__main__":

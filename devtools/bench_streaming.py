@@ -15,14 +15,12 @@ object; ``--out`` also writes it to a file.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 import statistics
 import sys
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -32,7 +30,7 @@ from custom_components.cosyvoice.api import (
     Endpoint,
     SynthesisOptions,
 )
-from devtools.bench_output import emit
+from devtools.bench_output import bench_main
 from devtools.emulator import DashScopeEmulator, EmulatorConfig
 
 KEY = "sk-bench"
@@ -144,13 +142,7 @@ async def run(rounds: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m devtools.bench_streaming [--rounds N] [--out F]``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args(argv)
-    result = asyncio.run(run(args.rounds))
-    emit(result, args.out)
-    return 0
+    return bench_main(argv, __doc__ or "", 15, run)
 
 
 if __name__ == "__main__":
