@@ -23,6 +23,7 @@ from .request_record import RequestRecord, SynthesisResult
 from .retry import RetryPolicy
 from .router import RoutingSettings, choose_route
 from .runner import TaskRunner
+from .spoken import SpokenPieces, SpokenStream, with_hint
 from .stats import ClientStats
 from .task import SynthesisTask, TaskState
 from .text_stream import (
@@ -202,15 +203,33 @@ class CosyVoiceClient:
             if whole:
                 chunks = self.stream(first, options, routing)
             else:
-                record = RequestRecord(self.stats)
-                duplex = self._runner.duplex(pump, first, options, settings, record)
-                chunks = _recorded(duplex, record)
+                chunks = self._duplex(pump, first, options, settings)
             async with aclosing(chunks):
                 async for chunk in chunks:
                     yield chunk
         finally:
             await pump.close()
             await _settled(early)
+
+    def _duplex(
+        self,
+        pump: TextPump,
+        first: str,
+        options: SynthesisOptions,
+        settings: StreamingSettings,
+    ) -> AsyncGenerator[bytes]:
+        """Text still being written, as words (:mod:`.spoken`), into duplex tasks.
+
+        The language hint is the first text's: the task starts with it.
+        """
+        options = with_hint(options, first)
+        spoken = SpokenStream(options)
+        pieces = SpokenPieces(pump, spoken)
+        record = RequestRecord(self.stats)
+        duplex = self._runner.duplex(
+            pieces, spoken.feed(first), options, settings, record
+        )
+        return _recorded(duplex, record)
 
     async def synthesize(
         self,

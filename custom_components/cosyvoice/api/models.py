@@ -27,6 +27,9 @@ class ModelInfo:
     """Voices can be cloned for it from a recording (§6.2)."""
     designs: bool = False
     """Voices can be designed for it from a description (§6.2)."""
+    hot_fix: bool = False
+    """Takes ``hot_fix`` (pronunciations and replacements) and
+    ``enable_markdown_filter``: documented for v3-flash alone."""
 
 
 FAMILY_V1 = "v1"
@@ -52,6 +55,7 @@ MODELS: dict[str, ModelInfo] = {
             http=True,
             clones=True,
             designs=True,
+            hot_fix=True,
         ),
         ModelInfo(
             "cosyvoice-v3-plus",

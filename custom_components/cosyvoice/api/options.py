@@ -17,8 +17,10 @@ from typing import Any, Final, Literal, cast
 from .audio import FORMATS, OPUS_SAMPLE_RATES, SAMPLE_RATES, AudioFormat
 from .custom_voices import is_cloned_voice_id
 from .errors import InvalidOptionError
+from .hints import HINT_LANGUAGES
 from .models import DEFAULT_MODEL, MODELS, ModelInfo
 from .voices import DEFAULT_VOICE, find_voice
+from .wording import Words, check_pronunciations, hot_fix, words_from
 
 Route = Literal["websocket", "http"]
 """The two APIs that speak a request."""
@@ -31,7 +33,7 @@ class OptionRule:
 
     name: str
     kind: type[Any]
-    """bool, int, float, str, or tuple (of text)."""
+    """bool, int, float, str, tuple (of text) or dict (word → text, kept as pairs)."""
     default: Any
     """None: unset unless given, and then not sent."""
     low: float | None = None
@@ -56,6 +58,8 @@ class OptionRule:
     """One message may change it (an option of ``tts.speak``)."""
     profile: bool = False
     """A voice profile's setting, asked for in its form."""
+    check: Callable[[Any], None] | None = None
+    """A further check of a value of the right type (raises InvalidOptionError)."""
 
     def wire_name(self, route: Route) -> str:
         """What the service calls it on ``route``."""
@@ -79,6 +83,10 @@ class OptionRule:
             return text or (None if self.default is None else text)
         if self.kind is tuple and isinstance(value, list | tuple):
             return tuple(value)
+        if self.kind is tuple and isinstance(value, str):
+            return (value.strip(),) if value.strip() else ()
+        if self.kind is dict:
+            return words_from(self.name, value)
         return value
 
 
@@ -147,7 +155,26 @@ OPTION_TABLE: Final[tuple[OptionRule, ...]] = (
     ),
     OptionRule("enable_ssml", bool, False, models=lambda info: info.ssml, says="SSML"),
     OptionRule("bit_rate", int, None, low=6, high=510),
-    OptionRule("language_hints", tuple, (), models=lambda info: info.extras),
+    OptionRule("clean_text", bool, True, sent="never", per_call=True, profile=True),
+    OptionRule(
+        "pronunciations",
+        dict,
+        (),
+        sent="never",
+        profile=True,
+        check=check_pronunciations,
+    ),
+    OptionRule("replacements", dict, (), sent="never", profile=True),
+    OptionRule(
+        "language_hints",
+        tuple,
+        (),
+        choices=HINT_LANGUAGES,
+        labelled=True,
+        models=lambda info: info.extras,
+        profile=True,
+    ),
+    OptionRule("message_language", str, None, sent="never"),
     OptionRule(
         "instruction",
         str,
@@ -157,7 +184,23 @@ OPTION_TABLE: Final[tuple[OptionRule, ...]] = (
         per_call=True,
         profile=True,
     ),
-    OptionRule("seed", int, None, low=0, high=65535, models=lambda info: info.extras),
+    OptionRule(
+        "seed",
+        int,
+        None,
+        low=0,
+        high=65535,
+        models=lambda info: info.extras,
+        per_call=True,
+        profile=True,
+    ),
+    OptionRule(
+        "enable_markdown_filter",
+        bool,
+        False,
+        models=lambda info: info.hot_fix,
+        says="the Markdown filter",
+    ),
 )
 """Every option, in the order forms show them and errors are found."""
 
@@ -183,9 +226,19 @@ class SynthesisOptions:
     pitch: float = RULES["pitch"].default
     enable_ssml: bool = RULES["enable_ssml"].default
     bit_rate: int | None = RULES["bit_rate"].default
+    clean_text: bool = RULES["clean_text"].default
+    """Markdown, links, code and emoji are taken out before the text is sent."""
+    pronunciations: Words = RULES["pronunciations"].default
+    """Chinese word → pinyin with tone digits."""
+    replacements: Words = RULES["replacements"].default
+    """Word → the text said instead."""
     language_hints: tuple[str, ...] = RULES["language_hints"].default
+    """Pinned: the language every message is in. Else found per message."""
+    message_language: str | None = RULES["message_language"].default
+    """The language the caller says the message is in (a BCP 47 tag)."""
     instruction: str | None = RULES["instruction"].default
     seed: int | None = RULES["seed"].default
+    enable_markdown_filter: bool = RULES["enable_markdown_filter"].default
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     """Further documented run-task parameters, passed through as they are."""
 
@@ -221,11 +274,14 @@ def _check(rule: OptionRule, value: Any, info: ModelInfo) -> None:
     if value is None and rule.default is None:
         return
     _check_type(rule, value)
-    if rule.choices and value not in rule.choices:
+    chosen = value if rule.kind is tuple else (value,)
+    if rule.choices and any(one not in rule.choices for one in chosen):
         shown = ", ".join(map(str, rule.choices))
         raise InvalidOptionError(
             rule.name, f"{rule.name} {value!r} is not one of {shown}"
         )
+    if rule.check is not None:
+        rule.check(value)
     if rule.low is not None and rule.high is not None:
         _check_range(rule, value)
     if rule.max_length is not None and len(value) > rule.max_length:
@@ -244,6 +300,7 @@ _KIND_WORDS: Final[dict[type[Any], str]] = {
     float: "a number",
     str: "text",
     tuple: "a tuple of text",
+    dict: "word = text pairs",
 }
 
 
@@ -256,6 +313,13 @@ def _check_type(rule: OptionRule, value: Any) -> None:
         fits = isinstance(value, int) and not isinstance(value, bool)
     elif rule.kind is tuple:
         fits = isinstance(value, tuple) and all(isinstance(v, str) for v in value)
+    elif rule.kind is dict:
+        fits = isinstance(value, tuple) and all(
+            isinstance(pair, tuple)
+            and len(pair) == 2
+            and all(isinstance(side, str) and side for side in pair)
+            for pair in value
+        )
     else:
         fits = isinstance(value, rule.kind)
     if not fits:
@@ -345,6 +409,11 @@ def wire_parameters(options: SynthesisOptions, route: Route) -> dict[str, Any]:
             parameters[rule.wire_name(route)] = (
                 list(value) if isinstance(value, tuple) else value
             )
+    # The home's words, where the model applies them itself; never with SSML, which
+    # says its own (<phoneme>, <sub>).
+    words = options.pronunciations, options.replacements
+    if options.model_info.hot_fix and any(words) and not options.enable_ssml:
+        parameters["hot_fix"] = hot_fix(*words)
     parameters.update(options.extra)
     return parameters
 

@@ -13,6 +13,7 @@ from typing import Final
 from .errors import TextTooLongError
 from .options import SynthesisOptions
 from .split import group_for_tasks, split_measured
+from .spoken import spoken_whole
 from .ssml import check_ssml, is_ssml
 from .text import MAX_CHARS_PER_MESSAGE, Piece, check_text
 
@@ -32,7 +33,11 @@ class RequestPlan:
 
 
 def plan_request(text: str, options: SynthesisOptions) -> RequestPlan:
-    """Check ``text`` and cut it to the service's limits; raises before any I/O."""
+    """Check ``text`` and cut it to the service's limits; raises before any I/O.
+
+    What is sent is the text's words (:func:`.spoken.spoken_whole`), measured here.
+    """
+    text, options = spoken_whole(text, options)
     length = check_text(text, limit=MAX_CHARS_PER_REQUEST)
     if is_ssml(text):
         # Refused here for a model without SSML, before the document is read.

@@ -28,7 +28,7 @@ from .split import split_measured
 from .stats import ClientStats
 from .task import SynthesisTask, TaskState
 from .text import Piece, billed_length
-from .text_stream import StreamingSettings, TextPump, stream_text_audio
+from .text_stream import PieceSource, StreamingSettings, stream_text_audio
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ class TaskRunner:
 
     async def duplex(
         self,
-        pump: TextPump,
+        pump: PieceSource,
         first: str,
         options: SynthesisOptions,
         settings: StreamingSettings,

@@ -140,6 +140,16 @@ class SpeechTask(Protocol):
         """Its audio, joined into the stream."""
 
 
+class PieceSource(Protocol):
+    """Where a stream's text comes from: a :class:`TextPump`, or one that shapes it."""
+
+    async def next(self, timeout: float | None) -> str | None:
+        """The next piece; None at the end; TimeoutError after ``timeout`` quiet."""
+
+    async def close(self) -> None:
+        """Stop reading."""
+
+
 class _End:
     """The text source is exhausted."""
 
@@ -226,7 +236,7 @@ class _Writer:
 
     def __init__(
         self,
-        pump: TextPump,
+        pump: PieceSource,
         settings: StreamingSettings,
         start_task: Callable[[], Awaitable[SpeechTask]],
         tasks: asyncio.Queue[SpeechTask | BaseException | None],
@@ -313,7 +323,7 @@ class _Writer:
 
 
 async def stream_text_audio(
-    pump: TextPump,
+    pump: PieceSource,
     first_text: str,
     settings: StreamingSettings,
     start_task: Callable[[], Awaitable[SpeechTask]],
