@@ -404,10 +404,20 @@ class HassApi:
                 raise RuntimeError(f"the form refused {data}: {result['errors']}")
         return result
 
-    async def set_options(self, entry_id: str, options: dict[str, Any]) -> Any:
-        """Run an entry's options flow (one form) as the UI does; its result."""
+    async def set_options(
+        self, entry_id: str, options: dict[str, Any], *, menu: str = "account"
+    ) -> Any:
+        """Run an entry's options flow (one form) as the UI does; its result.
+
+        An options menu (CosyVoice's, when the account has voice profiles) is
+        answered with ``menu`` first.
+        """
         base = "/api/config/config_entries/options/flow"
         form = await self._json("POST", base, json={"handler": entry_id})
+        if form.get("type") == "menu":
+            form = await self._json(
+                "POST", f"{base}/{form['flow_id']}", json={"next_step_id": menu}
+            )
         return await self._json("POST", f"{base}/{form['flow_id']}", json=options)
 
     async def reload(self, entry_id: str) -> None:
