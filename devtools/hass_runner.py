@@ -148,7 +148,9 @@ class Hass:
                     )
                 with contextlib.suppress(aiohttp.ClientError):
                     async with session.get(f"{self.url}/api/onboarding") as response:
-                        if response.status == 200:
+                        # 404: onboarded (a configuration used before), the view
+                        # is no longer registered; HTTP is up all the same.
+                        if response.status in {200, 404}:
                             return
                 await asyncio.sleep(0.25)
 

@@ -162,3 +162,18 @@ def test_the_account_flows_menus_and_endings_are_translated() -> None:
     assert {"profile_saved", "no_profile"} <= options["abort"].keys()
     profile = strings["config_subentries"]["tts"]
     assert profile["initiate_flow"].keys() == {"user", "reconfigure"}
+
+
+@pytest.mark.parametrize(
+    "name", ["strings.json", "translations/en.json", "translations/zh-Hans.json"]
+)
+def test_menu_titles_need_no_placeholder(name: str) -> None:
+    """Home Assistant 2025.4's frontend gives a menu's title no placeholders.
+
+    It shows "Translation Error: ... was not provided" instead of the title.
+    """
+    tree = _load(name)
+    for flow in ("config", "options"):
+        for step_id, step in tree[flow]["step"].items():
+            if "menu_options" in step:
+                assert "{" not in step["title"], (flow, step_id)
