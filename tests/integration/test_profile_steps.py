@@ -16,7 +16,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cosyvoice.config_flow import _unique_id
 from custom_components.cosyvoice.const import (
-    CONF_FORMAT,
     CONF_MODEL,
     CONF_REGION,
     CONF_SAMPLE_RATE,
@@ -28,17 +27,7 @@ from devtools.emulator import DashScopeEmulator
 from tests.conftest import TEST_API_KEY
 
 from .conftest import entry_data, first_profile, profile_data, tts_entity
-
-SETTINGS = {
-    CONF_MODEL: "cosyvoice-v2",
-    CONF_FORMAT: "wav",
-    CONF_SAMPLE_RATE: "16000",
-    "volume": 60,
-    "rate": 1.2,
-    "pitch": 0.9,
-    "long_text_threshold": 300,
-    "route": "auto",
-}
+from .test_profile_flow import SETTINGS
 
 
 async def _menu(hass: HomeAssistant) -> Any:
