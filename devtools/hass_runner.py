@@ -148,7 +148,9 @@ class Hass:
                     )
                 with contextlib.suppress(aiohttp.ClientError):
                     async with session.get(f"{self.url}/api/onboarding") as response:
-                        if response.status == 200:
+                        # 404: onboarded (a configuration used before), the view
+                        # is no longer registered; HTTP is up all the same.
+                        if response.status in {200, 404}:
                             return
                 await asyncio.sleep(0.25)
 
@@ -250,8 +252,12 @@ class HassApi:
         Only the user step is left (see :func:`write_config`); the integration step
         is the last and hands the token to the browser, so it is done here too.
         """
-        steps = await self._json("GET", "/api/onboarding")
-        if any(step["step"] == "user" and step["done"] for step in steps):
+        async with self._session.get(f"{self.url}/api/onboarding") as response:
+            # 404: every step is done (a configuration used before), and Home
+            # Assistant no longer serves onboarding at all.
+            onboarded = response.status == 404
+            steps = [] if onboarded else await response.json()
+        if onboarded or any(step["step"] == "user" and step["done"] for step in steps):
             await self.login(username, password)
             await self.confirm_http_settings()
             return False
@@ -404,10 +410,20 @@ class HassApi:
                 raise RuntimeError(f"the form refused {data}: {result['errors']}")
         return result
 
-    async def set_options(self, entry_id: str, options: dict[str, Any]) -> Any:
-        """Run an entry's options flow (one form) as the UI does; its result."""
+    async def set_options(
+        self, entry_id: str, options: dict[str, Any], *, menu: str = "account"
+    ) -> Any:
+        """Run an entry's options flow (one form) as the UI does; its result.
+
+        An options menu (CosyVoice's, when the account has voice profiles) is
+        answered with ``menu`` first.
+        """
         base = "/api/config/config_entries/options/flow"
         form = await self._json("POST", base, json={"handler": entry_id})
+        if form.get("type") == "menu":
+            form = await self._json(
+                "POST", f"{base}/{form['flow_id']}", json={"next_step_id": menu}
+            )
         return await self._json("POST", f"{base}/{form['flow_id']}", json=options)
 
     async def reload(self, entry_id: str) -> None:

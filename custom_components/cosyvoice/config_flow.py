@@ -1,6 +1,7 @@
 """Config flow: the account (key and region, checked), reauth, reconfigure, options.
 
-Voice profiles have flows of their own (:mod:`.profile_flow`).
+Voice profiles have flows of their own (:mod:`.profile_flow`); the account flow offers
+to add one when an account exists, and the options to edit one (:mod:`.profile_steps`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     ConfigSubentryData,
     ConfigSubentryFlow,
-    OptionsFlow,
 )
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import callback
@@ -49,7 +49,8 @@ from .const import (
 )
 from .option_table import ACCOUNT_SETTINGS
 from .profile_flow import ProfileFlow
-from .profiles import FIRST_PROFILE_TITLE, SUBENTRY_TYPE
+from .profile_steps import AddProfileSteps, EditProfileSteps
+from .profiles import FIRST_PROFILE_TITLE, SUBENTRY_TYPE, profiles
 from .runtime import (
     CosyVoiceConfigEntry,
     async_check_credentials,
@@ -160,8 +161,12 @@ def _endpoint_schema() -> vol.Schema:
     )
 
 
-class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add, re-authenticate and reconfigure a DashScope account."""
+class CosyVoiceConfigFlow(AddProfileSteps, domain=DOMAIN):
+    """Add, re-authenticate and reconfigure a DashScope account.
+
+    With an account set up already, adding one starts with a choice: a voice profile
+    for it (what a user who clicks *Add service* usually wants), or another account.
+    """
 
     VERSION = 2
 
@@ -176,6 +181,8 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the API key and region; a custom endpoint asks for its URLs next."""
+        if user_input is None and self._accounts():
+            return await self.async_step_account_exists()
         errors: dict[str, str] = {}
         if user_input is not None:
             data = _credentials(user_input, _text(user_input[CONF_API_KEY]))
@@ -186,6 +193,12 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self._async_create(data)
             self._data = data
         return self._async_show_credentials("user", self._data, errors)
+
+    async def async_step_new_account(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Another account after all: the key and region form."""
+        return self._async_show_credentials("user", self._data, {})
 
     @callback
     def _async_create(self, data: dict[str, Any]) -> ConfigFlowResult:
@@ -347,10 +360,22 @@ class CosyVoiceConfigFlow(ConfigFlow, domain=DOMAIN):
         return {SUBENTRY_TYPE: ProfileFlow}
 
 
-class CosyVoiceOptionsFlow(OptionsFlow):
-    """The account's options: what every voice profile shares."""
+class CosyVoiceOptionsFlow(EditProfileSteps):
+    """The account's options: what every voice profile shares; and each profile."""
 
     async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The account's settings, or one of its voice profiles."""
+        if not profiles(self.config_entry):
+            return await self.async_step_account()
+        return self.async_show_menu(
+            step_id="init",
+            menu_options=["account", "pick_profile"],
+            description_placeholders={"account": self.config_entry.title},
+        )
+
+    async def async_step_account(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """The size of the shared connection pool."""
@@ -367,7 +392,7 @@ class CosyVoiceOptionsFlow(OptionsFlow):
             {vol.Required(spec.key): spec.selector(()) for spec in ACCOUNT_SETTINGS}
         )
         return self.async_show_form(
-            step_id="init",
+            step_id="account",
             data_schema=self.add_suggested_values_to_schema(schema, current),
         )
 

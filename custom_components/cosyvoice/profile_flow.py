@@ -2,21 +2,26 @@
 
 A profile is a ``tts`` subentry of the account's entry (see :mod:`.profiles`). The
 entry's entities follow a change without a reload (see :func:`.tts.async_setup_entry`).
+The form itself (:class:`ProfileForm`) knows no flow: the profile's own flow shows it,
+and so do the account's flows (:mod:`.profile_steps`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigEntryState,
+    ConfigSubentry,
     ConfigSubentryFlow,
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
     SelectOptionDict,
@@ -32,50 +37,67 @@ from .fallback import check_fallback
 from .option_table import DEFAULT_PROFILE, PROFILE_SETTINGS
 from .own_voices import voice_choices
 from .profiles import entity_unique_id
-from .runtime import endpoint_from_data, option
+from .runtime import CosyVoiceConfigEntry, endpoint_from_data, option
+
+type Page = tuple[vol.Schema, Mapping[str, Any]]
+"""A page of the form: its schema and the values it suggests."""
 
 
-class ProfileFlow(ConfigSubentryFlow):
-    """Two steps: name (new profiles only) and settings, then a voice."""
+@dataclass(slots=True)
+class ProfileForm:
+    """A profile's two pages, for any flow: its settings (and name), then a voice.
 
-    def __init__(self) -> None:
-        """Start with nothing chosen."""
-        self._current: Mapping[str, Any] = DEFAULT_PROFILE
-        self._chosen: dict[str, Any] = {}
-        self._name: str | None = None
+    Given the account and the profile's current values (a new one's are the
+    defaults); what the pages accept is kept in :attr:`chosen` and :attr:`name`.
+    """
 
-    async def async_step_user(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """A new profile: its name, model and settings."""
-        return await self._async_settings("user", user_input, named=True)
+    hass: HomeAssistant
+    entry: CosyVoiceConfigEntry
+    current: Mapping[str, Any] = field(default_factory=lambda: DEFAULT_PROFILE)
+    own: tuple[str, ...] = ()
+    """The TTS entity of the profile being changed: no fallback of its own."""
+    named: bool = True
+    """A new profile: the settings page asks for its name."""
+    chosen: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None
 
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """An existing profile's settings, its current values suggested."""
-        self._current = self._get_reconfigure_subentry().data
-        return await self._async_settings("reconfigure", user_input, named=False)
+    @classmethod
+    def editing(
+        cls, hass: HomeAssistant, entry: CosyVoiceConfigEntry, profile: ConfigSubentry
+    ) -> ProfileForm:
+        """The form of an existing profile, its current values suggested."""
+        unique_id = entity_unique_id(profile)
+        entity_id = er.async_get(hass).async_get_entity_id("tts", DOMAIN, unique_id)
+        own = () if entity_id is None else (entity_id,)
+        return cls(hass, entry, profile.data, own, named=False)
 
-    async def async_step_voice(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """An own or system voice of the chosen model, or a voice id typed in."""
-        model = self._chosen[CONF_MODEL]
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            voice = str(user_input[CONF_VOICE]).strip()
-            try:
-                self._check({**self._chosen, CONF_VOICE: voice})
-            except InvalidOptionError:
-                errors[CONF_VOICE] = "invalid_voice"
-            else:
-                return self._async_save({**self._chosen, CONF_VOICE: voice})
-        current = voice_for_model(model, str(option(self._current, CONF_VOICE))) or ""
-        entry = self._get_entry()
+    def settings_page(self, user_input: Mapping[str, Any] | None) -> Page:
+        """The settings page, and what it shows: what was entered, else the current."""
+        current = {
+            spec.key: spec.show(option(self.current, spec.key))
+            for spec in PROFILE_SETTINGS
+        }
+        schema = _settings_schema(named=self.named, leave_out=self.own)
+        return schema, user_input or current
+
+    def take_settings(self, user_input: Mapping[str, Any]) -> dict[str, str]:
+        """The settings page's errors; without any, its values are kept."""
+        chosen, errors = _parsed(user_input)
+        errors = errors or self._check_settings(chosen)
+        name = str(user_input.get(CONF_NAME, "")).strip()
+        if self.named and not name:
+            errors[CONF_NAME] = "name_required"
+        if not errors:
+            self.chosen, self.name = chosen, name or None
+        return errors
+
+    def voice_page(self, user_input: Mapping[str, Any] | None) -> Page:
+        """The voice page: own and system voices of the chosen model, or one typed."""
+        model = self.model
+        current = voice_for_model(model, str(option(self.current, CONF_VOICE))) or ""
         own = (
-            entry.runtime_data.voices.for_model(model)
-            if entry.state is ConfigEntryState.LOADED
+            self.entry.runtime_data.voices.for_model(model)
+            if self.entry.state is ConfigEntryState.LOADED
             else []
         )
         choices = [
@@ -93,81 +115,109 @@ class ProfileFlow(ConfigSubentryFlow):
                 )
             }
         )
-        return self.async_show_form(
-            step_id="voice",
-            data_schema=self.add_suggested_values_to_schema(
-                schema, user_input or ({CONF_VOICE: current} if current else {})
-            ),
-            description_placeholders={"model": model},
-            errors=errors,
-        )
+        return schema, user_input or ({CONF_VOICE: current} if current else {})
 
-    async def _async_settings(
-        self, step_id: str, user_input: dict[str, Any] | None, *, named: bool
-    ) -> SubentryFlowResult:
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            chosen, errors = _parsed(user_input)
-            errors = errors or self._check_settings(chosen)
-            if named and not str(user_input.get(CONF_NAME, "")).strip():
-                errors[CONF_NAME] = "name_required"
-            if not errors:
-                self._chosen = chosen
-                self._name = str(user_input.get(CONF_NAME, "")).strip() or None
-                return await self.async_step_voice()
-        current = {
-            spec.key: spec.show(option(self._current, spec.key))
-            for spec in PROFILE_SETTINGS
-        }
-        return self.async_show_form(
-            step_id=step_id,
-            data_schema=self.add_suggested_values_to_schema(
-                _settings_schema(named=named, leave_out=self._own_entity()),
-                user_input or current,
-            ),
-            errors=errors,
-        )
+    def take_voice(
+        self, user_input: Mapping[str, Any]
+    ) -> tuple[dict[str, Any] | None, dict[str, str]]:
+        """The whole profile to save, or the voice page's errors."""
+        profile = {**self.chosen, CONF_VOICE: str(user_input[CONF_VOICE]).strip()}
+        try:
+            options_from(profile)
+        except InvalidOptionError:
+            return None, {CONF_VOICE: "invalid_voice"}
+        return profile, {}
 
-    def _async_save(self, profile: dict[str, Any]) -> SubentryFlowResult:
-        if self._name is not None:
-            return self.async_create_entry(title=self._name, data=profile)
-        return self.async_update_and_abort(
-            self._get_entry(), self._get_reconfigure_subentry(), data=profile
-        )
+    @property
+    def model(self) -> str:
+        """The model the settings page chose."""
+        return str(self.chosen[CONF_MODEL])
 
     def _check_settings(self, chosen: Mapping[str, Any]) -> dict[str, str]:
-        """Everything but the voice, which the next step picks."""
-        voice = str(option(self._current, CONF_VOICE))
+        """Everything but the voice, which the next page picks."""
+        voice = str(option(self.current, CONF_VOICE))
         try:
-            self._check({**chosen, CONF_VOICE: voice})
+            options_from({**chosen, CONF_VOICE: voice})
         except InvalidOptionError as err:
             if err.option != CONF_VOICE:
                 return {err.option: f"invalid_{err.option}"}
-        if errors := check_fallback(
-            self.hass, chosen, next(iter(self._own_entity()), None)
-        ):
+        if errors := check_fallback(self.hass, chosen, next(iter(self.own), None)):
             return errors
-        endpoint = endpoint_from_data(self._get_entry().data)
+        endpoint = endpoint_from_data(self.entry.data)
         if chosen[CONF_ROUTE] == "http" and not http_serves(
             chosen[CONF_MODEL], endpoint_has_http=endpoint.http_url is not None
         ):
             return {CONF_ROUTE: "http_unavailable"}
         return {}
 
-    def _own_entity(self) -> tuple[str, ...]:
-        """The TTS entity of the profile being changed: no fallback of its own."""
-        if self.source != SOURCE_RECONFIGURE:
-            return ()
-        unique_id = entity_unique_id(self._get_reconfigure_subentry())
-        entity_id = er.async_get(self.hass).async_get_entity_id(
-            "tts", DOMAIN, unique_id
-        )
-        return () if entity_id is None else (entity_id,)
 
-    @staticmethod
-    def _check(profile: Mapping[str, Any]) -> None:
-        """Raise the client's error for settings it would refuse."""
-        options_from(profile)
+class ProfileFlow(ConfigSubentryFlow):
+    """Two steps: name (new profiles only) and settings, then a voice."""
+
+    def __init__(self) -> None:
+        """Nothing shown yet."""
+        self._form: ProfileForm | None = None
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """A new profile: its name, model and settings."""
+        self._form = self._form or ProfileForm(self.hass, self._get_entry())
+        return await self._async_settings("user", user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """An existing profile's settings, its current values suggested."""
+        self._form = self._form or ProfileForm.editing(
+            self.hass, self._get_entry(), self._get_reconfigure_subentry()
+        )
+        return await self._async_settings("reconfigure", user_input)
+
+    async def async_step_voice(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """An own or system voice of the chosen model, or a voice id typed in."""
+        form = self._shown()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            profile, errors = form.take_voice(user_input)
+            if profile is not None:
+                return self._async_save(profile)
+        return self.async_show_form(
+            step_id="voice",
+            data_schema=self.add_suggested_values_to_schema(
+                *form.voice_page(user_input)
+            ),
+            description_placeholders={"model": form.model},
+            errors=errors,
+        )
+
+    async def _async_settings(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> SubentryFlowResult:
+        form = self._shown()
+        errors: dict[str, str] = {}
+        if user_input is not None and not (errors := form.take_settings(user_input)):
+            return await self.async_step_voice()
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                *form.settings_page(user_input)
+            ),
+            errors=errors,
+        )
+
+    def _shown(self) -> ProfileForm:
+        assert self._form is not None
+        return self._form
+
+    def _async_save(self, profile: dict[str, Any]) -> SubentryFlowResult:
+        if self.source != SOURCE_RECONFIGURE:
+            return self.async_create_entry(title=self._shown().name or "", data=profile)
+        return self.async_update_and_abort(
+            self._get_entry(), self._get_reconfigure_subentry(), data=profile
+        )
 
 
 def _parsed(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

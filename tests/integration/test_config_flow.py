@@ -34,9 +34,16 @@ RELOAD_WARNING = "should use it for scheduling a reload"
 
 
 async def _start(hass: HomeAssistant) -> Any:
+    """The key and region form; with an account set up, through the menu's second choice."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
+    if hass.config_entries.async_entries(DOMAIN):
+        assert result["type"] is FlowResultType.MENU
+        assert result["menu_options"][-1] == "new_account"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "new_account"}
+        )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     return result
@@ -483,9 +490,15 @@ async def test_reconfigure_errors_keep_the_form(hass: HomeAssistant) -> None:
 
 
 async def _options(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
+    """The account's settings: the options menu's first choice."""
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["account", "pick_profile"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "account"}
+    )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "init"
+    assert result["step_id"] == "account"
     return result
 
 

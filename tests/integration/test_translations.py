@@ -84,7 +84,8 @@ def test_every_field_has_a_description(step: str) -> None:
 
 def test_every_option_has_a_description() -> None:
     for step in _load("strings.json")["options"]["step"].values():
-        assert step["data"].keys() == step["data_description"].keys()
+        if "menu_options" not in step:
+            assert step["data"].keys() == step["data_description"].keys()
 
 
 def test_every_sensor_is_named_and_every_entity_has_an_icon() -> None:
@@ -116,3 +117,63 @@ def test_no_urls_in_translations() -> None:
     for name in ("strings.json", "translations/zh-Hans.json"):
         for key, text in _leaves(_load(name)).items():
             assert "://" not in text, (name, key)
+
+
+@pytest.mark.parametrize(
+    "name", ["strings.json", "translations/en.json", "translations/zh-Hans.json"]
+)
+def test_the_profile_form_reads_alike_in_every_flow(name: str) -> None:
+    """The account flow and the options show the profile's own form: the same words.
+
+    A setting added to the profile's form needs its text in these copies too.
+    """
+    tree = _load(name)
+    profile = tree["config_subentries"]["tts"]
+    config, options = tree["config"], tree["options"]
+    for copy, source in (
+        (config["step"]["profile"], profile["step"]["user"]),
+        (options["step"]["profile"], profile["step"]["reconfigure"]),
+    ):
+        assert copy["data"] == source["data"]
+        assert copy["data_description"] == source["data_description"]
+    assert config["step"]["profile_voice"] == profile["step"]["voice"]
+    assert options["step"]["profile_voice"] == profile["step"]["voice"]
+    assert options["error"] == profile["error"]
+    assert {key: config["error"][key] for key in profile["error"]} == profile["error"]
+
+
+def test_the_account_flows_menus_and_endings_are_translated() -> None:
+    strings = _load("strings.json")
+    config, options = strings["config"], strings["options"]
+    assert config["step"]["account_exists"]["menu_options"].keys() == {
+        "add_profile",
+        "pick_account",
+        "new_account",
+    }
+    assert (
+        "{account}" in config["step"]["account_exists"]["menu_options"]["add_profile"]
+    )
+    assert options["step"]["init"]["menu_options"].keys() == {"account", "pick_profile"}
+    for step in ("pick_account", "profile", "profile_voice"):
+        assert step in config["step"]
+    for step in ("account", "pick_profile", "profile", "profile_voice"):
+        assert step in options["step"]
+    assert {"profile_added"} <= config["abort"].keys()
+    assert {"profile_saved", "no_profile"} <= options["abort"].keys()
+    profile = strings["config_subentries"]["tts"]
+    assert profile["initiate_flow"].keys() == {"user", "reconfigure"}
+
+
+@pytest.mark.parametrize(
+    "name", ["strings.json", "translations/en.json", "translations/zh-Hans.json"]
+)
+def test_menu_titles_need_no_placeholder(name: str) -> None:
+    """Home Assistant 2025.4's frontend gives a menu's title no placeholders.
+
+    It shows "Translation Error: ... was not provided" instead of the title.
+    """
+    tree = _load(name)
+    for flow in ("config", "options"):
+        for step_id, step in tree[flow]["step"].items():
+            if "menu_options" in step:
+                assert "{" not in step["title"], (flow, step_id)
