@@ -23,7 +23,12 @@ from .issues import (
     async_update_voice_missing_issue,
     async_watch_fallback_engines,
 )
-from .own_voices import OwnVoices, async_load_label_words, descriptions_store
+from .own_voices import (
+    OwnVoices,
+    async_load_label_words,
+    async_remove_descriptions,
+    descriptions_store,
+)
 from .previews import async_setup_previews
 from .profiles import (
     async_migrate_to_profiles,
@@ -147,7 +152,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -
     Nobody could fix the issues any more, nor pick the voices the descriptions name.
     """
     async_delete_issues(hass, entry)
-    await descriptions_store(hass, entry.entry_id).async_remove()
+    await async_remove_descriptions(hass, entry.entry_id)
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> bool:

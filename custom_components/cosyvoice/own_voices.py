@@ -17,6 +17,7 @@ from typing import Final
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import translation
 from homeassistant.helpers.storage import Store
+from homeassistant.util.hass_dict import HassKey
 
 from .api import (
     CosyVoiceClient,
@@ -45,11 +46,27 @@ LABEL_LANGUAGES: Final = ("en", "zh-Hans")
 _LABEL_KEY: Final = f"component.{DOMAIN}.selector.own_voice.options."
 
 
-def descriptions_store(
-    hass: HomeAssistant, entry_id: str
-) -> Store[dict[str, dict[str, str]]]:
-    """Where an entry keeps the descriptions of the voices designed here."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.voices")
+type DescriptionsStore = Store[dict[str, dict[str, str]]]
+_STORES: HassKey[dict[str, DescriptionsStore]] = HassKey(f"{DOMAIN}_descriptions")
+
+
+@callback
+def descriptions_store(hass: HomeAssistant, entry_id: str) -> DescriptionsStore:
+    """Where an entry keeps the descriptions of the voices designed here.
+
+    One store per entry for as long as Home Assistant runs: a reload right after a
+    design reads what is still waiting to be written.
+    """
+    stores = hass.data.setdefault(_STORES, {})
+    if entry_id not in stores:
+        stores[entry_id] = Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.voices")
+    return stores[entry_id]
+
+
+async def async_remove_descriptions(hass: HomeAssistant, entry_id: str) -> None:
+    """Forget an entry's descriptions, on disk too."""
+    await descriptions_store(hass, entry_id).async_remove()
+    hass.data[_STORES].pop(entry_id, None)
 
 
 class OwnVoices:
@@ -58,7 +75,7 @@ class OwnVoices:
     def __init__(
         self,
         client: CosyVoiceClient,
-        store: Store[dict[str, dict[str, str]]] | None = None,
+        store: DescriptionsStore | None = None,
     ) -> None:
         """Nothing listed yet; ``store`` keeps the descriptions (none: not kept)."""
         self._client = client
