@@ -23,7 +23,12 @@ from .issues import (
     async_update_voice_missing_issue,
     async_watch_fallback_engines,
 )
-from .own_voices import OwnVoices
+from .own_voices import (
+    OwnVoices,
+    async_load_label_words,
+    async_remove_descriptions,
+    descriptions_store,
+)
 from .previews import async_setup_previews
 from .profiles import (
     async_migrate_to_profiles,
@@ -41,9 +46,13 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the voice actions and the previews of designed voices."""
+    """Register the voice actions and the previews of designed voices.
+
+    The words of own voices' picker labels are loaded once, for every entry.
+    """
     async_setup_services(hass)
     async_setup_previews(hass)
+    await async_load_label_words(hass)
     return True
 
 
@@ -75,7 +84,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) ->
         async_delete_issues(hass, entry)
         forget_fallback_audio(hass, entry)  # a new key works: CosyVoice is back
     async_watch_fallback_engines(hass, entry)
-    voices = OwnVoices(client)
+    voices = OwnVoices(client, descriptions_store(hass, entry.entry_id))
+    await voices.async_load()
     if outage is None:  # unlisted is not deleted: the pickers wait for the service
         await voices.async_refresh()
     for profile in profiles(entry):
@@ -137,8 +147,12 @@ async def async_unload_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> None:
-    """Take the entry's repair issues with it: nobody could fix them any more."""
+    """Take the entry's repair issues and kept descriptions with it.
+
+    Nobody could fix the issues any more, nor pick the voices the descriptions name.
+    """
     async_delete_issues(hass, entry)
+    await async_remove_descriptions(hass, entry.entry_id)
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> bool:

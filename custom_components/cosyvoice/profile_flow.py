@@ -35,7 +35,7 @@ from .api import InvalidOptionError, http_serves, options_from, voice_for_model
 from .const import CONF_MODEL, CONF_ROUTE, CONF_VOICE, DOMAIN
 from .fallback import check_fallback
 from .option_table import DEFAULT_PROFILE, PROFILE_SETTINGS
-from .own_voices import voice_choices
+from .own_voices import label_words, voice_choices
 from .profiles import entity_unique_id
 from .runtime import CosyVoiceConfigEntry, endpoint_from_data, option
 
@@ -102,7 +102,13 @@ class ProfileForm:
         )
         choices = [
             SelectOptionDict(value=voice_id, label=label)
-            for voice_id, label in voice_choices(model, current, own)
+            for voice_id, label in voice_choices(
+                model,
+                current,
+                own,
+                words=label_words(self.hass, self.hass.config.language),
+                label_language=self.hass.config.language,
+            )
         ]
         schema = vol.Schema(
             {

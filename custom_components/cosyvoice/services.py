@@ -6,6 +6,7 @@ by listing the account's voices again, so pickers and the options offer the chan
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, Final
 
@@ -21,7 +22,13 @@ from homeassistant.core import (
 from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv
 
-from .api import CosyVoiceError, CustomVoice, VoiceNotReadyError, VoiceStatus
+from .api import (
+    CosyVoiceError,
+    CustomVoice,
+    VoiceNotReadyError,
+    VoiceStatus,
+    default_target_model,
+)
 from .const import CONF_MODEL, CONF_VOICE, DOMAIN
 from .previews import async_forget_preview, async_keep_preview
 from .profiles import profiles
@@ -51,7 +58,7 @@ _LANGUAGE: dict[vol.Marker, Any] = {vol.Optional(ATTR_LANGUAGE): cv.string}
 DESIGN_SCHEMA: Final = vol.Schema(
     {
         **_ENTRY,
-        vol.Required(CONF_MODEL): cv.string,
+        vol.Optional(CONF_MODEL): cv.string,
         vol.Required(ATTR_NAME): cv.string,
         vol.Required(ATTR_DESCRIPTION): cv.string,
         vol.Required(ATTR_PREVIEW_TEXT): cv.string,
@@ -61,7 +68,7 @@ DESIGN_SCHEMA: Final = vol.Schema(
 CLONE_SCHEMA: Final = vol.Schema(
     {
         **_ENTRY,
-        vol.Required(CONF_MODEL): cv.string,
+        vol.Optional(CONF_MODEL): cv.string,
         vol.Required(ATTR_NAME): cv.string,
         vol.Required(ATTR_SAMPLE): vol.Any(cv.string, dict),
         **_LANGUAGE,
@@ -127,7 +134,7 @@ async def _design(
     hass: HomeAssistant, entry: CosyVoiceConfigEntry, call: ServiceCall
 ) -> ServiceResponse:
     designed = await entry.runtime_data.client.enrollment.design(
-        call.data[CONF_MODEL],
+        _target_model(entry, call, design=True),
         call.data[ATTR_NAME],
         description=call.data[ATTR_DESCRIPTION],
         preview_text=call.data[ATTR_PREVIEW_TEXT],
@@ -143,13 +150,30 @@ async def _clone(
 ) -> ServiceResponse:
     source = await async_sample_source(hass, call.data[ATTR_SAMPLE])
     voice = await entry.runtime_data.client.enrollment.clone(
-        call.data[CONF_MODEL],
+        _target_model(entry, call, design=False),
         call.data[ATTR_NAME],
         url=source.url,
         sample=source.data,
         language=call.data.get(ATTR_LANGUAGE),
     )
     return (await _settle(hass, entry, voice)).as_dict()
+
+
+def _target_model(
+    entry: CosyVoiceConfigEntry, call: ServiceCall, *, design: bool
+) -> str:
+    """The model the call names, else the one the account's profiles use.
+
+    A voice speaks only with the model it is made for: made for the profiles' model,
+    it is offered in their pickers at once.
+    """
+    if named := call.data.get(CONF_MODEL):
+        return str(named)
+    return default_target_model(
+        [str(option(profile.data, CONF_MODEL)) for profile in profiles(entry)],
+        entry.runtime_data.client.endpoint.region,
+        design=design,
+    )
 
 
 async def _delete(
@@ -195,9 +219,7 @@ async def _settle(
             entry.async_create_background_task(
                 hass, _watch(entry, voice.voice_id), f"{DOMAIN} watch {voice.voice_id}"
             )
-        voice = CustomVoice(
-            voice.voice_id, err.status, voice.model, voice.name, voice.designed
-        )
+        voice = dataclasses.replace(voice, status=err.status)
     await own.async_refresh()
     return own.find(voice.voice_id) or voice
 

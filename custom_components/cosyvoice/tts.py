@@ -46,7 +46,7 @@ from .issues import (
 )
 from .languages import default_language, supported_languages
 from .option_table import PER_MESSAGE
-from .own_voices import voice_choices
+from .own_voices import label_words, voice_choices
 from .profiles import ProfileChanges, async_follow_profiles, entity_unique_id, profiles
 from .reactions import react, recovered, translated
 from .request_options import default_options, resolve
@@ -105,7 +105,10 @@ async def async_setup_entry(
 class CosyVoiceTTSEntity(TextToSpeechEntity):
     """A voice profile's speech, through the account's client and connection pool."""
 
-    _attr_has_entity_name = True
+    # Named by the profile, as its device is: with an entity name the two would read
+    # "Greetings Greetings", without one Home Assistant refuses to speak with the
+    # engine (as core's OpenAI TTS, which is named like this).
+    _attr_has_entity_name = False
     _attr_translation_key = "speech"  # its icon; the name is the profile's
     _attr_supported_options = SUPPORTED_OPTIONS
 
@@ -128,14 +131,13 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         self._model = str(option(profile.data, CONF_MODEL))
         self._voice = str(option(profile.data, CONF_VOICE))
         self._routing = profile_routing(profile.data)
-        # Named by the user; Home Assistant refuses to speak with an unnamed engine.
         self._attr_name = profile.title
         self._attr_supported_languages = supported_languages(self._model)
         self._attr_default_language = default_language(
             self._attr_supported_languages, hass.config.language, hass.config.country
         )
         self._attr_default_options = default_options(profile.data)
-        self._attr_device_info = profile_device(self._entry, profile, self._model)
+        self._attr_device_info = profile_device(profile, self._model)
 
     @callback
     def async_apply(self, profile: ConfigSubentry) -> None:
@@ -148,7 +150,9 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         registry = dr.async_get(self.hass)
         for device in dr.async_entries_for_config_entry(registry, self._entry.entry_id):
             if (DOMAIN, profile.subentry_id) in device.identifiers:
-                registry.async_update_device(device.id, model=self._model)
+                registry.async_update_device(
+                    device.id, model=self._model, name=profile.title
+                )
         async_update_voice_missing_issue(self.hass, profile, self._data.voices)
         async_update_fallback_missing_issue(self.hass, profile)
         self.async_write_ha_state()
@@ -158,13 +162,16 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         """The voice in use, the model's own voices, then its system voices.
 
         The voice in use leads even when no list holds it (a variant the picker does
-        not show), so the picker can show it. Own voices speak every language.
+        not show), so the picker can show it. Own voices speak every language: every
+        one made for the profile's model, labelled with that model and what it was
+        asked to sound like. Names follow ``language``: Chinese for Chinese.
         """
         own = self._data.voices.for_model(self._model)
+        words = label_words(self.hass, language)
         return [
             Voice(voice_id, label)
             for voice_id, label in voice_choices(
-                self._model, self._voice, own, language
+                self._model, self._voice, own, language, words=words
             )
         ]
 

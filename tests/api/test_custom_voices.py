@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from custom_components.cosyvoice.api import (
 from custom_components.cosyvoice.api.custom_voices import (
     check_can_make,
     check_voice_name,
+    default_target_model,
+    service_time,
 )
 from tests.strategies import json_values
 
@@ -103,6 +106,86 @@ def test_a_listed_voice_reads_its_model_from_its_id() -> None:
     assert voice.designed
     assert voice.ready
     assert voice.as_dict()["kind"] == "designed"
+    # The service writes China Standard Time without saying so; we say so.
+    assert voice.as_dict()["created"] == "2026-12-01T10:00:00+08:00"
+    assert voice.as_dict()["modified"] == "2026-12-01T10:00:05+08:00"
+    assert voice.as_dict()["description"] is None
+
+
+@pytest.mark.parametrize(
+    ("written", "iso"),
+    [
+        ("2026-12-01 10:00:00", "2026-12-01T10:00:00+08:00"),
+        ("2026-12-01T10:00:00", "2026-12-01T10:00:00+08:00"),
+        ("2026-12-01T02:00:00Z", "2026-12-01T02:00:00+00:00"),
+        ("2026-12-01 10:00:00+09:00", "2026-12-01T10:00:00+09:00"),
+        (" 2026-12-01 10:00:00 ", "2026-12-01T10:00:00+08:00"),
+    ],
+)
+def test_service_times_carry_a_zone(written: str, iso: str) -> None:
+    parsed = service_time(written)
+    assert parsed is not None
+    assert parsed.isoformat() == iso
+
+
+@pytest.mark.parametrize("written", [None, "", "  ", "yesterday", 1733900000, []])
+def test_what_is_no_time_is_none(written: object) -> None:
+    assert service_time(written) is None
+
+
+def test_a_designed_voice_keeps_what_it_was_asked_to_sound_like() -> None:
+    voice = CustomVoice.from_service(
+        {"voice_id": "cosyvoice-v3-flash-vd-gran-1", "voice_prompt": "A warm granny."}
+    )
+    assert voice.description == "A warm granny."
+    assert voice.as_dict()["description"] == "A warm granny."
+
+
+@pytest.mark.parametrize(
+    ("profile_models", "region", "design", "expected"),
+    [
+        # The model the profiles use most, the first profile's on a tie.
+        (["cosyvoice-v3-flash"], REGION_CN, True, "cosyvoice-v3-flash"),
+        (
+            ["cosyvoice-v3-plus", "cosyvoice-v3-flash", "cosyvoice-v3-flash"],
+            REGION_CN,
+            True,
+            "cosyvoice-v3-flash",
+        ),
+        (
+            ["cosyvoice-v3-plus", "cosyvoice-v3.5-flash"],
+            REGION_CN,
+            True,
+            "cosyvoice-v3-plus",
+        ),
+        # A profile model that cannot make it is passed over.
+        (
+            ["cosyvoice-v2", "cosyvoice-v2", "cosyvoice-v3.5-plus"],
+            REGION_CN,
+            True,
+            "cosyvoice-v3.5-plus",
+        ),
+        (["cosyvoice-v2"], REGION_CN, False, "cosyvoice-v2"),
+        # None can: the first model that can.
+        (
+            ["cosyvoice-v1", "qwen-audio-3.1-tts-flash"],
+            REGION_CN,
+            True,
+            "cosyvoice-v3-flash",
+        ),
+        ([], REGION_CN, False, "cosyvoice-v2"),
+        # The International region clones for v2 only, and designs nothing.
+        (["cosyvoice-v3-flash"], REGION_INTL, False, "cosyvoice-v2"),
+        (["cosyvoice-v3-plus"], REGION_INTL, True, "cosyvoice-v3-plus"),
+        ([], REGION_INTL, True, "cosyvoice-v3-flash"),
+        # A custom endpoint is not held to a region's limits.
+        (["cosyvoice-v3-plus"], REGION_CUSTOM, False, "cosyvoice-v3-plus"),
+    ],
+)
+def test_a_new_voice_is_made_for_the_profiles_model(
+    profile_models: list[str], region: str, design: bool, expected: str
+) -> None:
+    assert default_target_model(profile_models, region, design=design) == expected
 
 
 @given(
@@ -129,5 +212,7 @@ def test_any_voice_record_is_read_into_text_fields(
     assert isinstance(voice.status, str)
     assert isinstance(voice.name, str)
     assert isinstance(voice.designed, bool)
-    for text in (voice.model, voice.created, voice.modified):
+    for text in (voice.model, voice.description):
         assert text is None or isinstance(text, str)
+    for time in (voice.created, voice.modified):
+        assert time is None or (isinstance(time, datetime) and time.tzinfo is not None)

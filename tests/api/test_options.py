@@ -72,7 +72,7 @@ def test_valid_combinations(kwargs: dict[str, Any]) -> None:
     [
         ({"model": "cosyvoice-v9"}, "model", "unknown model"),
         ({"voice": ""}, "voice", "empty"),
-        ({"voice": "nobody"}, "voice", "unknown voice"),
+        ({"voice": "nobody"}, "voice", "designed or cloned for"),
         ({"model": "cosyvoice-v1", "voice": "longanyang"}, "voice", "does not belong"),
         ({"voice": "longwan"}, "voice", "does not belong"),
         (
@@ -80,7 +80,12 @@ def test_valid_combinations(kwargs: dict[str, Any]) -> None:
             "voice",
             "only cloned",
         ),
-        ({"voice": "cosyvoice-v2-mine-abc"}, "voice", "unknown voice"),
+        ({"voice": "cosyvoice-v2-mine-abc"}, "voice", "cloned for cosyvoice-v2"),
+        (
+            {"voice": "cosyvoice-v3.5-plus-vd-grandma-abc"},
+            "voice",
+            "designed for cosyvoice-v3.5-plus and speaks only with that model",
+        ),
         ({"format": "flac"}, "format", "flac"),
         (
             {

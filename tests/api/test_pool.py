@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
 
 import aiohttp
 import pytest
@@ -460,6 +461,7 @@ async def test_statistics(make_client: MakeClient, emulator: DashScopeEmulator) 
     assert snap["first_audio_ms"]["p95"] >= snap["first_audio_ms"]["p50"]
     assert snap["total_ms"]["p50"] >= snap["first_audio_ms"]["p50"]
     error = snap["recent_errors"][-1]
+    assert datetime.fromisoformat(error["at"]).utcoffset() == timedelta(0)
     assert error["kind"] == "InvalidRequestError"
     assert error["code"] == "InvalidParameter"
     assert "418" in error["message"]

@@ -19,6 +19,7 @@ from custom_components.cosyvoice.api.voices import (
     DEFAULT_VOICE,
     VOICES,
     VoiceInfo,
+    display_name,
     find_voice,
     languages_for_model,
     normalize_language,
@@ -65,6 +66,10 @@ def test_fields_well_formed() -> None:
         assert voice.style.isascii(), voice.voice_id
         assert f" · {voice.gender}, " in voice.name
         assert "_v" not in voice.name, voice.voice_id
+        assert voice.name.replace(" · ", " ").isascii(), voice.voice_id
+        assert " · " in voice.name_zh
+        assert "_v" not in voice.name_zh, voice.voice_id
+        assert not voice.name_zh.partition(" · ")[2].isascii(), voice.voice_id
 
 
 def test_default_voices_exist_in_their_family() -> None:
@@ -74,14 +79,25 @@ def test_default_voices_exist_in_their_family() -> None:
 
 
 def test_some_known_voices() -> None:
-    # The Chinese name where one is known, as Alibaba's console shows it.
-    assert VOICES["longxiaochun_v2"].name == "龙小淳 · female, assistant"
+    # Romanised for every language but Chinese.
+    assert VOICES["longxiaochun_v2"].name == "Long Xiaochun · female, assistant"
     assert VOICES["longxiaochun_v2"].style == "knowledgeable, upbeat"
-    assert VOICES["longwan"].name.startswith("龙婉 · female")
-    assert VOICES["longanlang_v3"].name == "龙安朗 · male, assistant"
+    assert VOICES["longwan"].name.startswith("Long Wan · female")
+    assert VOICES["longanlang_v3"].name == "Long Anlang · male, assistant"
     assert VOICES["longanyang"].name == "Long Anyang · male, sunny"
     assert VOICES["loongstella"].name.startswith("Stella · female")
-    assert VOICES["libai_v2"].name.startswith("李白 · male")
+    assert VOICES["libai_v2"].name.startswith("Li Bai · male")
+    # In Chinese, Alibaba's own name and description (its voice list).
+    assert VOICES["longanyang"].name_zh == "龙安洋 · 阳光大男孩"
+    assert VOICES["longxiaochun_v2"].name_zh == "龙小淳 · 知性积极女"
+    assert VOICES["libai_v2"].name_zh == "李白 · 古代诗仙男"
+    assert VOICES["loongstella"].name_zh == "Stella · 飒爽利落女"
+    # A variant the list describes otherwise than its namesake.
+    assert VOICES["longwan_v2"].name_zh == "龙婉 · 积极知性女"
+    assert VOICES["longwan_v3"].name_zh == "龙婉 · 细腻柔声女"
+    assert VOICES["longanmin_v3"].name_zh == "龙安闽 · 清纯萝莉女"
+    # No Chinese name documented: the romanised one, with a Chinese description.
+    assert VOICES["longanlufeng"].name_zh == "Long Anlufeng · 男声"
     assert VOICES["longjielidou"].gender == "child"
     assert VOICES["loongyuuna_v2"].languages == ("ja",)
     assert VOICES["loongjihun_v2"].languages == ("ko",)
@@ -115,8 +131,45 @@ def test_every_model_has_voices_default_first(model: str) -> None:
 
 @pytest.mark.parametrize("model", SYSTEM_VOICE_MODELS)
 def test_names_unique_per_model(model: str) -> None:
-    names = [v.name for v in voices_for_model(model)]
-    assert len(names) == len(set(names))
+    for names in (
+        [v.name for v in voices_for_model(model)],
+        [v.name_zh for v in voices_for_model(model)],
+    ):
+        assert len(names) == len(set(names))
+
+
+def test_every_documented_voice_has_its_chinese_name() -> None:
+    """Only Qwen-Audio's examples, which no list names, go without one."""
+    unnamed = {v.voice_id for v in VOICES.values() if not _has_chinese_or_given_name(v)}
+    assert unnamed == {"longanlingxin", "longanlufeng"}
+
+
+def _has_chinese_or_given_name(voice: VoiceInfo) -> bool:
+    name = voice.name_zh.partition(" · ")[0]
+    return not name.startswith("Long ")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh", "龙安洋 · 阳光大男孩"),
+        ("zh-CN", "龙安洋 · 阳光大男孩"),
+        ("zh-Hant-TW", "龙安洋 · 阳光大男孩"),
+        ("zh-HK", "龙安洋 · 阳光大男孩"),
+        ("en", "Long Anyang · male, sunny"),
+        ("en-US", "Long Anyang · male, sunny"),
+        ("ja", "Long Anyang · male, sunny"),
+        (None, "Long Anyang · male, sunny"),
+    ],
+)
+def test_display_name_follows_the_language(language: str | None, expected: str) -> None:
+    assert display_name(VOICES["longanyang"], language) == expected
+
+
+def test_a_versioned_variant_is_versioned_in_both_languages() -> None:
+    voices = {v.voice_id: v for v in voices_for_model("qwen-audio-3.1-tts-flash")}
+    assert voices["longanhuan_v3.6"].name_zh == "龙安欢 v3.6 · 欢脱元气女"
+    assert voices["longanhuan_v3.1"].name_zh == "龙安欢 v3.1 · 欢脱元气女"
 
 
 @pytest.mark.parametrize("model", SYSTEM_VOICE_MODELS)

@@ -66,9 +66,13 @@ async def test_design_a_voice_then_speak_with_it_through_tts_speak(
     anonymous = await hass_client_no_auth()
     assert (await anonymous.get(preview.url)).status == HTTPStatus.UNAUTHORIZED
 
-    # The picker offers it, named as the user called it.
-    voices = tts_entity(hass, loaded_entry).async_get_supported_voices("zh")
-    assert (voice_id, "calm · designed voice") in [(v.voice_id, v.name) for v in voices]
+    # The picker offers it, named as the user called it, with its model and description.
+    voices = tts_entity(hass, loaded_entry).async_get_supported_voices("en")
+    assert (
+        voice_id,
+        f"calm · designed for {VOICE_MODEL} · A calm, warm middle-aged female voice,"
+        " speaking slowly.",
+    ) in [(v.voice_id, v.name) for v in voices]
 
     calls = async_mock_service(hass, "media_player", "play_media")
     await hass.services.async_call(
@@ -295,7 +299,8 @@ async def test_a_voice_still_deploying_cannot_speak_yet(
     assert designed["status"] == "DEPLOYING"
     entity = tts_entity(hass, loaded_entry)
     labels = {v.voice_id: v.name for v in entity.async_get_supported_voices("zh")}
-    assert labels[designed["voice_id"]] == "calm · designed voice (deploying)"
+    assert labels[designed["voice_id"]].startswith(f"calm · 为 {VOICE_MODEL} 设计 · ")
+    assert labels[designed["voice_id"]].endswith("(制作中)")
     options = {**(entity.default_options or {}), "voice": designed["voice_id"]}
     with pytest.raises(HomeAssistantError) as raised:
         await entity.async_get_tts_audio("你好。", "zh", options)

@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -112,10 +113,13 @@ async def test_add_a_profile_in_two_steps_gives_it_an_entity(
         "fallback_after": 3.0,
     }
     entity = tts_entity(hass, loaded_entry, alarms)
-    # On the account's device, named by the user.
-    assert entity.entity_id.startswith("tts.dashscope_")
-    assert entity.entity_id.endswith("_alarms")
+    # On a device of its own, both named as the user named the profile.
+    assert entity.entity_id == "tts.alarms"
     assert entity.name == "Alarms"
+    assert entity.registry_entry is not None
+    device = dr.async_get(hass).async_get(entity.registry_entry.device_id or "")
+    assert device is not None
+    assert device.name == "Alarms"
     assert (entity.default_options or {})[CONF_VOICE] == "longhua_v2"
     assert tts_entity(hass, loaded_entry, first_after).entity_id == first.entity_id
     entry = er.async_get(hass).async_get(entity.entity_id)
@@ -241,7 +245,10 @@ async def test_the_accounts_voices_are_offered_for_a_model_without_system_ones(
     )
     assert result["step_id"] == "voice"
     assert _voice_field(result).description is None  # nothing to suggest
-    assert _choices(result) == [{"value": cloned, "label": "family · cloned voice"}]
+    # Only the voice made for this model, saying so.
+    assert _choices(result) == [
+        {"value": cloned, "label": f"family · cloned for {model}"}
+    ]
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_VOICE: f" {cloned} "}
     )

@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.cosyvoice.const import DOMAIN
 from devtools.emulator import DashScopeEmulator, Fault
-from tests.integration.conftest import device_of, tts_entity
+from tests.integration.conftest import device_of, first_profile, tts_entity
 
 HELLO = "你好"
 """Billed as 4 characters: Han characters count twice."""
@@ -131,6 +131,9 @@ async def test_registry_device_names_and_attributes(
     assert profile_device is not None
     assert profile_device.id != account.id
     assert profile_device.identifiers == {(DOMAIN, tts_entry.config_subentry_id)}
+    # Each named as what it is: the account after its entry, the profile after itself.
+    assert account.name == loaded_entry.title == "CosyVoice (emulator)"
+    assert profile_device.name == first_profile(loaded_entry).title == "CosyVoice"
     for key in ENABLED + NOISY:
         entry = registry.async_get(_entity_id(hass, loaded_entry, key))
         assert entry is not None
@@ -146,13 +149,11 @@ async def test_registry_device_names_and_attributes(
 
     requests = hass.states.get(_entity_id(hass, loaded_entry, "requests"))
     assert requests is not None
-    device = dr.async_get(hass).async_get(tts_entry.device_id or "")
-    assert device is not None
-    assert requests.name == f"{device.name} Requests"
+    assert requests.name == "CosyVoice (emulator) Requests"
     assert requests.attributes["state_class"] == "total_increasing"
     total = hass.states.get(TOTAL_ID)
     assert total is not None
-    assert total.name == f"{device.name} Billed characters total"
+    assert total.name == "CosyVoice (emulator) Billed characters total"
     assert total.attributes["state_class"] == "total_increasing"
     assert hass.states.get(TODAY_ID) is not None
 

@@ -91,13 +91,16 @@ async def test_entity_and_device(
     assert device is not None
     assert device.entry_type is dr.DeviceEntryType.SERVICE
     assert device.manufacturer == "Alibaba Cloud"
-    # The device is the service, the entity a voice profile, named by the user.
-    assert device.name == f"DashScope ({emulator.ws_url.split('/')[2]})"
+    # The profile's device and its entity are named as the user named the profile:
+    # once, not "CosyVoice CosyVoice", nor after the service.
+    assert device.name == profile.title == "CosyVoice"
     entity = _entity(hass, entity_id)
-    assert entity.name == "CosyVoice"  # the first profile's name
+    assert entity.name == "CosyVoice"
+    assert not entity.has_entity_name
     state = hass.states.get(entity_id)
     assert state is not None
-    assert state.name == f"{device.name} CosyVoice"
+    assert state.name == "CosyVoice"
+    assert entity_id == "tts.cosyvoice"
 
     assert entity.supported_languages == ["en", "ja", "ko", "zh", "zh-HK"]
     # The test hass speaks English in the US.
@@ -147,15 +150,20 @@ async def test_voice_picker(
     response = await client.receive_json()
     assert response["success"]
     voices = response["result"]["voices"]
-    assert voices[0] == {"voice_id": "longanyang", "name": "Long Anyang · male, sunny"}
+    # Chinese names for a Chinese request, as Alibaba lists them.
+    assert voices[0] == {"voice_id": "longanyang", "name": "龙安洋 · 阳光大男孩"}
     assert len(voices) > 20
     names = {v["name"] for v in voices}
     assert len(names) == len(voices)  # one variant of each voice
-    assert "龙安朗 · male, assistant" in names
+    assert "龙安朗 · 清爽利落男" in names
+    assert not [name for name in names if name.startswith("Long ")]
     assert {v["voice_id"] for v in voices} >= {"longanlang_v3", "longhuhu_v3"}
     assert "longhuhu" not in {v["voice_id"] for v in voices}
     english = _entity(hass, entity_id).async_get_supported_voices("en-US")
     assert english
+    # Romanised for any other language.
+    assert english[0].name == "Long Anyang · male, sunny"
+    assert all(v.name.replace(" · ", " ").isascii() for v in english)
     assert {v.voice_id for v in english} < {v["voice_id"] for v in voices} | {
         v.voice_id for v in english
     }

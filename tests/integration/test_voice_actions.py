@@ -105,9 +105,9 @@ async def test_a_voice_the_review_rejects_is_answered_as_rejected(
     await hass.async_block_till_done(wait_background_tasks=True)
     labels = {
         v.voice_id: v.name
-        for v in tts_entity(hass, loaded_entry).async_get_supported_voices("zh")
+        for v in tts_entity(hass, loaded_entry).async_get_supported_voices("en")
     }
-    assert labels[designed["voice_id"]] == "calm · designed voice (undeployed)"
+    assert labels[designed["voice_id"]].endswith(" (rejected by DashScope's review)")
 
 
 async def test_a_voice_rejected_after_the_answer_is_offered_as_such(
@@ -133,7 +133,7 @@ async def test_a_voice_rejected_after_the_answer_is_offered_as_such(
         v.voice_id: v.name
         for v in tts_entity(hass, loaded_entry).async_get_supported_voices("zh")
     }
-    assert labels[voice_id] == "calm · designed voice (undeployed)"
+    assert labels[voice_id].endswith(" (未通过 DashScope 审核)")
 
 
 @pytest.fixture

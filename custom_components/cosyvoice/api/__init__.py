@@ -22,6 +22,7 @@ from .custom_voices import (
     MAX_VOICE_PROMPT_CHARS,
     CustomVoice,
     VoiceStatus,
+    default_target_model,
     parse_custom_voice_id,
 )
 from .endpoints import REGION_CN, REGION_CUSTOM, REGION_INTL, Endpoint
@@ -77,10 +78,12 @@ from .task import SynthesisTask
 from .text import billed_length
 from .text_stream import StreamingSettings
 from .voices import (
+    display_name,
     find_voice,
     languages_for_model,
     normalize_language,
     picker_voices,
+    speaks_chinese,
     voices_for_language,
     voices_for_model,
 )
@@ -149,7 +152,9 @@ __all__ = [
     "VoiceStatus",
     "billed_length",
     "check_voice_sample",
+    "default_target_model",
     "default_voice",
+    "display_name",
     "falls_back",
     "find_voice",
     "http_serves",
@@ -159,6 +164,7 @@ __all__ = [
     "options_from",
     "parse_custom_voice_id",
     "picker_voices",
+    "speaks_chinese",
     "spoken_text",
     "voice_for_model",
     "voices_for_language",

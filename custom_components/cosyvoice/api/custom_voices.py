@@ -7,13 +7,16 @@ how an id tells its model and name (``dashscope-protocol.md`` §6.2).
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Final
 
 from .endpoints import REGION_INTL
 from .errors import InvalidOptionError
-from .models import MODELS
+from .models import DEFAULT_MODEL, MODELS
 
 MAX_VOICE_NAME_CHARS: Final = 10
 MAX_VOICE_PROMPT_CHARS: Final = 500
@@ -21,6 +24,13 @@ MAX_VOICE_PROMPT_CHARS: Final = 500
 MAX_PREVIEW_TEXT_CHARS: Final = 200
 """Longest design preview text; a third-party figure too."""
 MAX_VOICES_PER_ACCOUNT: Final = 1000
+
+SERVICE_ZONE: Final = timezone(timedelta(hours=8), "CST")
+"""The zone of the service's ``gmt_create`` and ``gmt_modified``, which carry none.
+
+Alibaba Cloud's records are written in China Standard Time (both regions, Beijing
+and Singapore, are UTC+8); the protocol doc gives the format, not the zone.
+"""
 
 _NAME_RE = re.compile(r"[a-z0-9]{1,10}")
 # After "<model>-": "<name>-<unique>" for clones, "vd-<name>-<unique>" for designs
@@ -99,6 +109,28 @@ def check_can_make(model: str, region: str, *, design: bool) -> None:
         )
 
 
+def default_target_model(
+    profile_models: Sequence[str], region: str, *, design: bool
+) -> str:
+    """The model a new voice is made for when the caller names none.
+
+    A voice speaks only with the model it was made for, so it is made for the model
+    the account's voice profiles use most (the first profile's on a tie), so that
+    their pickers offer it. When none of those can make it here, the first model that
+    can; when no model can (the International region designs nothing), the profiles'
+    own, for :func:`check_can_make` to refuse in words.
+    """
+    counts = Counter(profile_models)
+    ranked = sorted(counts, key=lambda model: -counts[model])  # stable: first wins
+    for model in (*ranked, *MODELS):
+        try:
+            check_can_make(model, region, design=design)
+        except InvalidOptionError:
+            continue
+        return model
+    return ranked[0] if ranked else DEFAULT_MODEL
+
+
 @dataclass(frozen=True, slots=True)
 class CustomVoice:
     """One of the account's own voices, as the service lists it."""
@@ -110,9 +142,11 @@ class CustomVoice:
     """Its target model: the only one that speaks it (None if the id hides it)."""
     name: str
     designed: bool
-    created: str | None = None
-    """``gmt_create`` as the service writes it (Beijing time, no zone)."""
-    modified: str | None = None
+    created: datetime | None = None
+    """``gmt_create``, with the zone the service leaves out (:data:`SERVICE_ZONE`)."""
+    modified: datetime | None = None
+    description: str | None = None
+    """What a designed voice was asked to sound like (its ``voice_prompt``)."""
 
     @classmethod
     def from_service(
@@ -128,8 +162,9 @@ class CustomVoice:
             model=str(target) if target else (parsed.model if parsed else None),
             name=parsed.name if parsed else voice_id,
             designed=parsed.designed if parsed else False,
-            created=_text_or_none(record.get("gmt_create")),
-            modified=_text_or_none(record.get("gmt_modified")),
+            created=service_time(record.get("gmt_create")),
+            modified=service_time(record.get("gmt_modified")),
+            description=_text_or_none(record.get("voice_prompt")),
         )
 
     @property
@@ -138,16 +173,36 @@ class CustomVoice:
         return self.status == VoiceStatus.OK
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain data, for action responses and diagnostics."""
+        """Plain data, for action responses and diagnostics; times in ISO 8601."""
         return {
             "voice_id": self.voice_id,
             "name": self.name,
             "status": self.status,
             "target_model": self.model,
             "kind": "designed" if self.designed else "cloned",
-            "created": self.created,
-            "modified": self.modified,
+            "description": self.description,
+            "created": _iso_or_none(self.created),
+            "modified": _iso_or_none(self.modified),
         }
+
+
+def service_time(value: object) -> datetime | None:
+    """A time the service wrote (``2026-12-01 10:00:00``), in its zone; None if none.
+
+    A time that names its zone keeps it; text that is no time is dropped rather than
+    shown as if it were one.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=SERVICE_ZONE)
+
+
+def _iso_or_none(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def _text_or_none(value: object) -> str | None:

@@ -149,7 +149,12 @@ class VoiceEnrollment:
         parameters = {"sample_rate": sample_rate, "response_format": audio_format}
         output = await self._call("create_voice", fields, parameters=parameters)
         voice = CustomVoice.from_service(
-            {"status": VoiceStatus.DEPLOYING, **output}, model=model
+            {
+                "status": VoiceStatus.DEPLOYING,
+                "voice_prompt": fields["voice_prompt"],
+                **output,
+            },
+            model=model,
         )
         return DesignedVoice(voice, *_preview(output, audio_format, sample_rate))
 

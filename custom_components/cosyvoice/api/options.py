@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Final, Literal, cast
 
 from .audio import FORMATS, OPUS_SAMPLE_RATES, SAMPLE_RATES, AudioFormat
-from .custom_voices import is_cloned_voice_id
+from .custom_voices import is_cloned_voice_id, parse_custom_voice_id
 from .errors import InvalidOptionError
 from .hints import HINT_LANGUAGES
 from .models import DEFAULT_MODEL, MODELS, ModelInfo
@@ -381,12 +381,19 @@ def _check_voice(voice: object, model: str, info: ModelInfo) -> None:
         raise InvalidOptionError("voice", "voice is empty")
     if is_cloned_voice_id(voice, model):
         return
+    if (made := parse_custom_voice_id(voice)) is not None:
+        kind = "designed" if made.designed else "cloned"
+        raise InvalidOptionError(
+            "voice",
+            f"the voice {voice!r} was {kind} for {made.model} and speaks only "
+            f"with that model, not with {model}",
+        )
     found = find_voice(voice)
     if found is None:
         raise InvalidOptionError(
             "voice",
             f"unknown voice {voice!r}: neither a system voice nor a voice "
-            f"cloned for {model}",
+            f"designed or cloned for {model}",
         )
     if not info.system_voices:
         raise InvalidOptionError(

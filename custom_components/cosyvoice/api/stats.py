@@ -8,6 +8,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import CosyVoiceError
@@ -106,7 +107,7 @@ class ClientStats:
         )
 
     def as_dict(self, open_connections: int, idle_connections: int) -> dict[str, Any]:
-        """A JSON-ready snapshot; latencies in milliseconds."""
+        """A JSON-ready snapshot; latencies in milliseconds, times in ISO 8601 (UTC)."""
         return {
             "requests": self.requests,
             "successes": self.successes,
@@ -124,7 +125,12 @@ class ClientStats:
             "first_audio_ms": percentiles_ms(self.first_audio),
             "total_ms": percentiles_ms(self.total_time),
             "recent_errors": [
-                {"at": e.at, "kind": e.kind, "message": e.message, "code": e.code}
+                {
+                    "at": datetime.fromtimestamp(e.at, UTC).isoformat(),
+                    "kind": e.kind,
+                    "message": e.message,
+                    "code": e.code,
+                }
                 for e in self.recent_errors
             ],
         }

@@ -5,7 +5,9 @@ https://help.aliyun.com/zh/model-studio/cosyvoice-voice-list, which could not be
 read in full), so the tables may be incomplete. Where the doc gives only a gender
 for a voice, ``style`` falls back to the voice's category (e.g. "audiobook
 narrator"). Voices of one model *family* (see :mod:`.models`) are accepted by every
-model of that family.
+model of that family. Each voice has two picker labels: romanised with an English
+description, and Alibaba's own Chinese name and description (:mod:`.voice_names`),
+for requests in Chinese.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .models import (
     FAMILY_V35,
     MODELS,
 )
+from .voice_names import GENDER_ZH, ZH_BY_BASE, ZH_BY_ID
 
 type Gender = Literal["female", "male", "child"]
 
@@ -33,7 +36,8 @@ class VoiceInfo:
     voice_id: str
     """Wire id, e.g. ``longxiaochun_v2``."""
     name: str
-    """Label for a voice picker, e.g. ``龙婉 · female, assistant``."""
+    """Label for a voice picker in any language but Chinese: romanised, e.g.
+    ``Long Anyang · male, sunny``."""
     gender: Gender
     languages: tuple[str, ...]
     """Lowercase codes the voice speaks well: zh (Mandarin), en, ja, ko, yue."""
@@ -41,6 +45,8 @@ class VoiceInfo:
     """Model families (``FAMILY_*``) whose models accept this voice."""
     style: str
     """Short English description."""
+    name_zh: str
+    """Label for a Chinese voice picker, as Alibaba lists it: ``龙安洋 · 阳光大男孩``."""
 
 
 CLONE_LANGUAGES: tuple[str, ...] = ("zh", "en", "fr", "de", "ja", "ko", "ru")
@@ -240,8 +246,7 @@ _ROWS_V3: tuple[_Row, ...] = (
     ("longanli_v3", _V3, "female", _ZH_EN, "assistant", "voice assistant"),
     ("longanlang_v3", _V3, "male", _ZH_EN, "assistant", "voice assistant"),
     ("longyingmu_v3", _V3, "female", _ZH_EN, "service", "customer service"),
-    # Not described anywhere in the doc: gender and style are a guess.
-    ("longantai_v3", _V3, "female", _ZH_EN, "general", "general purpose"),
+    ("longantai_v3", _V3, "female", _ZH_EN, "Taiwanese", "sweet, Taiwanese accent"),
     ("longhua_v3", _V3, "female", _ZH_EN, "sweet", "energetic, sweet"),
     ("longcheng_v3", _V3, "male", _ZH_EN, "wise", "wise young man"),
     ("longze_v3", _V3, "male", _ZH_EN, "companion", "social companion"),
@@ -268,30 +273,7 @@ _ROWS_QWEN_AUDIO: tuple[_Row, ...] = (
 
 _ALL_ROWS: tuple[_Row, ...] = _ROWS_V1 + _ROWS_V2 + _ROWS_V3 + _ROWS_QWEN_AUDIO
 
-# Chinese names the doc gives (§6.1 v1 table), shared by the later versions.
-_HANZI: dict[str, str] = {
-    "longwan": "龙婉",
-    "longcheng": "龙橙",
-    "longhua": "龙华",
-    "longxiaochun": "龙小淳",
-    "longxiaoxia": "龙小夏",
-    "longxiaocheng": "龙小诚",
-    "longxiaobai": "龙小白",
-    "longlaotie": "龙老铁",
-    "longshu": "龙书",
-    "longshuo": "龙硕",
-    "longjing": "龙婧",
-    "longmiao": "龙妙",
-    "longyue": "龙悦",
-    "longyuan": "龙媛",
-    "longfei": "龙飞",
-    "longjielidou": "龙杰力豆",
-    "longtong": "龙彤",
-    "longxiang": "龙祥",
-    "libai": "李白",
-    "longanlang": "龙安朗",
-}
-_PINYIN_OVERRIDES: dict[str, str] = {"libai": "Li Bai"}
+_ROMAN_OVERRIDES: dict[str, str] = {"libai": "Li Bai"}
 
 _VERSION_RE = re.compile(r"_v(\d+(?:\.\d+)?)$")
 
@@ -304,25 +286,31 @@ def _base_and_version(voice_id: str) -> tuple[str, str | None]:
     return voice_id[: match.start()], match.group(1)
 
 
-def _display_name(voice_id: str, gender: Gender, label: str) -> str:
-    """``龙小淳 · female, assistant``; the romanised name where no Chinese one is known.
+def _romanised(base: str) -> str:
+    """``longanyang`` → ``Long Anyang``, ``loongstella`` → ``Stella``."""
+    if base in _ROMAN_OVERRIDES:
+        return _ROMAN_OVERRIDES[base]
+    if base.startswith("loong"):  # English / Japanese / Korean given names
+        return base.removeprefix("loong").title()
+    if base.startswith("long"):  # 龙 + given name
+        return "Long " + base.removeprefix("long").title()
+    return base.title()
 
-    The Chinese name is what users see in Alibaba's console and voice lists. The
-    version suffix is left out: a model's picker shows one variant of each voice (see
-    :func:`voices_for_model`).
+
+def _display_names(voice_id: str, gender: Gender, label: str) -> tuple[str, str]:
+    """``Long Xiaochun · female, assistant`` and ``龙小淳 · 知性积极女``.
+
+    The Chinese name and description are those of Alibaba's voice list (see
+    :mod:`.voice_names`); a voice it does not name keeps its romanised name there too.
+    The version suffix is left out: a model's picker shows one variant of each voice
+    (see :func:`voices_for_model`).
     """
     base, _version = _base_and_version(voice_id)
-    if base in _HANZI:
-        name = _HANZI[base]
-    elif base in _PINYIN_OVERRIDES:
-        name = _PINYIN_OVERRIDES[base]
-    elif base.startswith("loong"):  # English / Japanese / Korean given names
-        name = base.removeprefix("loong").title()
-    elif base.startswith("long"):  # 龙 + given name
-        name = "Long " + base.removeprefix("long").title()
-    else:
-        name = base.title()
-    return f"{name} · {gender}, {label}"
+    roman = _romanised(base)
+    name_zh, trait = ZH_BY_ID.get(voice_id) or ZH_BY_BASE.get(
+        base, (roman, GENDER_ZH[gender])
+    )
+    return f"{roman} · {gender}, {label}", f"{name_zh} · {trait}"
 
 
 def _build(rows: tuple[_Row, ...]) -> dict[str, VoiceInfo]:
@@ -330,13 +318,15 @@ def _build(rows: tuple[_Row, ...]) -> dict[str, VoiceInfo]:
     for voice_id, families, gender, languages, label, style in rows:
         if voice_id in voices:
             raise ValueError(f"duplicate voice id {voice_id!r}")
+        name, name_zh = _display_names(voice_id, gender, label)
         voices[voice_id] = VoiceInfo(
             voice_id=voice_id,
-            name=_display_name(voice_id, gender, label),
+            name=name,
             gender=gender,
             languages=languages,
             families=families,
             style=style,
+            name_zh=name_zh,
         )
     return voices
 
@@ -416,10 +406,24 @@ def voices_for_model(model: str) -> list[VoiceInfo]:
 
 
 def _with_version(voice: VoiceInfo) -> VoiceInfo:
-    """The voice with its version in the name, to tell it from a sibling variant."""
-    name, _, rest = voice.name.partition(" · ")
+    """The voice with its version in the names, to tell it from a sibling variant."""
     version = _base_and_version(voice.voice_id)[1] or "1"
-    return replace(voice, name=f"{name} v{version} · {rest}")
+
+    def versioned(label: str) -> str:
+        name, _, rest = label.partition(" · ")
+        return f"{name} v{version} · {rest}"
+
+    return replace(voice, name=versioned(voice.name), name_zh=versioned(voice.name_zh))
+
+
+def speaks_chinese(language: str | None) -> bool:
+    """Whether a request in ``language`` wants Chinese voice names (zh*, yue, cmn)."""
+    return language is not None and normalize_language(language) in {"zh", "yue"}
+
+
+def display_name(voice: VoiceInfo, language: str | None) -> str:
+    """The voice's picker label for a request in ``language``: Chinese for Chinese."""
+    return voice.name_zh if speaks_chinese(language) else voice.name
 
 
 def voices_for_language(model: str, language: str) -> list[VoiceInfo]:
