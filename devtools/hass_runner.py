@@ -108,13 +108,21 @@ class Hass:
 
     @classmethod
     async def start(
-        cls, config_dir: Path, port: int, *, log: Path | None = None
+        cls,
+        config_dir: Path,
+        port: int,
+        *,
+        log: Path | None = None,
+        python: str | None = None,
     ) -> Hass:
-        """Start ``hass -c config_dir`` and wait until its API answers."""
+        """Start ``hass -c config_dir`` and wait until its API answers.
+
+        ``python`` runs it from another environment than :func:`hass_python`'s.
+        """
         log = log or config_dir / "hass.out.log"
         with log.open("ab") as out:
             process = await asyncio.create_subprocess_exec(
-                hass_python(),
+                python or hass_python(),
                 "-m",
                 "homeassistant",
                 "--config",
