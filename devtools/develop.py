@@ -174,9 +174,7 @@ def write_home(config_dir: Path, port: int) -> None:
     for name, empty in (("automations.yaml", "[]\n"), ("scripts.yaml", "{}\n")):
         if not (config_dir / name).exists():
             (config_dir / name).write_text(empty, encoding="utf-8")
-    media = config_dir / "media"
-    media.mkdir(exist_ok=True)
-    if not (sample := media / develop_home.VOICE_SAMPLE).exists():
+    if not (sample := config_dir / "media" / develop_home.VOICE_SAMPLE).exists():
         sample.write_bytes(develop_home.voice_sample())
 
 
@@ -217,6 +215,7 @@ async def _readme_entity_ids(socket: HassSocket, ws_url: str) -> None:
 
     Done at every start, so the entities of a profile added since get them too.
     """
+    renamed = []
     for entity in await socket.command("config/entity_registry/list"):
         if entity["platform"] != "cosyvoice":
             continue
@@ -226,7 +225,12 @@ async def _readme_entity_ids(socket: HassSocket, ws_url: str) -> None:
                 entity_id=entity["entity_id"],
                 new_entity_id=new,
             )
-            print(f"Renamed {entity['entity_id']} to {new}, as the README names it.")
+            renamed.append(new)
+    if renamed:
+        print(
+            f"Gave {len(renamed)} entities the ids a Beijing account's have, as the "
+            f"README names them: {', '.join(sorted(renamed)[-1:])}, …"
+        )
 
 
 def _greet(url: str, config_dir: Path, emulator: Emulator | None) -> None:
@@ -320,7 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     default = ".homeassistant-newest" if args.ha == "newest" else ".homeassistant"
     config_dir = (args.config or ROOT / default).resolve()
     write_home(config_dir, args.port)
-    return asyncio.run(run(config_dir, args.port, args.emulator_port, python))
+    try:
+        return asyncio.run(run(config_dir, args.port, args.emulator_port, python))
+    except RuntimeError as err:  # a port in use, hass that would not start: said
+        print(f"scripts/develop: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ def write_config(
     The integration is a symbolic link to this checkout, so edits show on restart.
     """
     config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "media").mkdir(exist_ok=True)
     (config_dir / "configuration.yaml").write_text(
         "homeassistant:\n"
         "  name: CosyVoice development\n"
@@ -55,6 +56,9 @@ def write_config(
         "  time_zone: Asia/Shanghai\n"
         "  unit_system: metric\n"
         f"  internal_url: http://127.0.0.1:{port}\n"
+        # Its own media folder: in a container Home Assistant's default is /media.
+        "  media_dirs:\n"
+        f"    local: {config_dir / 'media'}\n"
         "http:\n"
         "  server_host: 127.0.0.1\n"
         f"  server_port: {port}\n"
