@@ -90,9 +90,14 @@ def write_config(
             ),
             encoding="utf-8",
         )
+    _link_components(config_dir, (INTEGRATION, *custom_components))
+
+
+def _link_components(config_dir: Path, sources: Iterable[Path]) -> None:
+    """Link each component folder into the configuration's ``custom_components``."""
     components = config_dir / "custom_components"
     components.mkdir(exist_ok=True)
-    for source in (INTEGRATION, *custom_components):
+    for source in sources:
         link = components / source.name
         if link.is_symlink() or link.exists():
             if link.resolve() == source.resolve():
