@@ -22,23 +22,18 @@ from typing import Any
 
 import aiohttp
 
+from devtools import develop_home
+from devtools.hass_release import NO_NEWEST, newest_hass_python, release_version
 from devtools.hass_runner import ROOT, Hass, HassApi, write_config
 from devtools.hass_socket import HassSocket
-from devtools.spare import (
-    SPARE_ENTITY,
-    SPARE_VOICE,
-    add_spare_voice,
-    profile_ids,
-    set_fallback,
-)
+from devtools.spare import SPARE_VOICE, add_spare_voice, profile_ids, set_fallback
 
 USERNAME = "dev"
 PASSWORD = "cosyvoice-dev"  # noqa: S105  # a local-only instance on 127.0.0.1
 EMULATOR_KEY = "sk-emulator"
-# A local media player (it plays nothing aloud; its state shows the URL a speaker
+# Local media players (they play nothing aloud; their state shows the URL a speaker
 # would fetch), so the README's tts.speak examples run as written.
 PLAYER = ROOT / "devtools" / "custom_components" / "local_player"
-MEDIA_PLAYERS = "media_player:\n  - platform: local_player\n    name: Living room\n"
 
 
 class Emulator:
@@ -131,13 +126,12 @@ def _flow_steps(emulator: Emulator | None) -> list[dict[str, Any]]:
         advanced = {"workspace_id": workspace} if workspace else {}
         return [{"api_key": key, "region": region, "advanced": advanced}]
     assert emulator is not None
-    return [
-        {"api_key": EMULATOR_KEY, "region": "custom", "advanced": {}},
-        {"ws_url": emulator.ws_url, "http_url": emulator.http_url},
-    ]
+    return develop_home.flow_steps(EMULATOR_KEY, emulator.ws_url, emulator.http_url)
 
 
-async def run(config_dir: Path, port: int, emulator_port: int) -> int:
+async def run(
+    config_dir: Path, port: int, emulator_port: int, python: str | None = None
+) -> int:
     """Start everything, set it up once, then wait for Ctrl-C."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -148,21 +142,16 @@ async def run(config_dir: Path, port: int, emulator_port: int) -> int:
         emulator = Emulator(emulator_port)
         await emulator.start()
         print(f"DashScope emulator: {emulator.ws_url} and {emulator.http_url}")
-    write_config(
-        config_dir,
-        port,
-        extra_yaml=MEDIA_PLAYERS,
-        custom_components=[PLAYER, SPARE_VOICE],
-    )
     print(
         f"Starting Home Assistant in {config_dir} (log: {config_dir}/home-assistant.log)"
     )
-    hass = await Hass.start(config_dir, port)
+    hass = await Hass.start(config_dir, port, python=python)
     try:
         async with aiohttp.ClientSession() as session:
             api = HassApi(session, hass.url)
             if not await _set_up(api, emulator):
                 return 1
+            print(f"Home Assistant {await api.version()} is up.")
         _greet(hass.url, config_dir, emulator)
         if emulator is not None:
             _control(loop, emulator, config_dir)
@@ -172,6 +161,21 @@ async def run(config_dir: Path, port: int, emulator_port: int) -> int:
         if emulator is not None:
             await emulator.stop()
         print("Stopped.")
+
+
+def write_home(config_dir: Path, port: int) -> None:
+    """The configuration, the editors' files and the recording the examples use."""
+    write_config(
+        config_dir,
+        port,
+        extra_yaml=develop_home.HOME_YAML + develop_home.EDITOR_YAML,
+        custom_components=[PLAYER, SPARE_VOICE],
+    )
+    for name, empty in (("automations.yaml", "[]\n"), ("scripts.yaml", "{}\n")):
+        if not (config_dir / name).exists():
+            (config_dir / name).write_text(empty, encoding="utf-8")
+    if not (sample := config_dir / "media" / develop_home.VOICE_SAMPLE).exists():
+        sample.write_bytes(develop_home.voice_sample())
 
 
 async def _set_up(api: HassApi, emulator: Emulator | None) -> bool:
@@ -191,24 +195,54 @@ async def _set_up(api: HassApi, emulator: Emulator | None) -> bool:
             return False
         print(f"Added CosyVoice: {result['title']}")
         entries = await api.entries("cosyvoice")
-    if await add_spare_voice(api):
-        entry_id = entries[0]["entry_id"]
-        async with HassSocket(api.session, api.url, api.access_token) as socket:
+    async with HassSocket(api.session, api.url, api.access_token) as socket:
+        if await add_spare_voice(api):
+            entry_id = entries[0]["entry_id"]
             title, subentry_id = next(
                 iter((await profile_ids(socket, entry_id)).items())
             )
-        await set_fallback(api, entry_id, subentry_id)
-        print(f"Added the spare voice ({SPARE_ENTITY}) as the fallback of {title}.")
+            await set_fallback(api, entry_id, subentry_id, develop_home.FALLBACK)
+            print(
+                f"Added the spare voice ({develop_home.FALLBACK}) as the fallback of {title}."
+            )
+        if emulator is not None:
+            await _readme_entity_ids(socket, emulator.ws_url)
     return True
+
+
+async def _readme_entity_ids(socket: HassSocket, ws_url: str) -> None:
+    """Give the emulator account's entities the ids the README names (a Beijing one's).
+
+    Done at every start, so the entities of a profile added since get them too.
+    """
+    renamed = []
+    for entity in await socket.command("config/entity_registry/list"):
+        if entity["platform"] != "cosyvoice":
+            continue
+        if new := develop_home.readme_entity_id(entity["entity_id"], ws_url):
+            await socket.command(
+                "config/entity_registry/update",
+                entity_id=entity["entity_id"],
+                new_entity_id=new,
+            )
+            renamed.append(new)
+    if renamed:
+        print(
+            f"Gave {len(renamed)} entities the ids a Beijing account's have, as the "
+            f"README names them: {', '.join(sorted(renamed)[-1:])}, …"
+        )
 
 
 def _greet(url: str, config_dir: Path, emulator: Emulator | None) -> None:
     print(
         f"\nHome Assistant is running at {url}\n"
         f"  log in as {USERNAME!r} with password {PASSWORD!r}\n"
-        "  try it: Media → Text-to-speech, Settings → Voice assistants, or\n"
-        "  tts.speak to the local player media_player.living_room in\n"
-        "  Developer tools → Actions"
+        "  try it: Media → Text-to-speech, Settings → Voice assistants, or the\n"
+        "  README's examples in Developer tools → Actions: its home has the speakers\n"
+        "  media_player.living_room and media_player.kitchen_speaker (local players:\n"
+        "  their attributes show the URL they were asked to play), a front door\n"
+        "  (binary_sensor.front_door; input_boolean.front_door_open opens it) and\n"
+        f"  {develop_home.VOICE_SAMPLE} in Media → Local media"
     )
     if emulator is not None:
         pid = config_dir / "develop.pid"
@@ -251,13 +285,50 @@ async def _wait(hass: Hass, stop: asyncio.Event) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m devtools.develop [--port P] [--config DIR]``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8123)
-    parser.add_argument("--emulator-port", type=int, default=8765)
-    parser.add_argument("--config", type=Path, default=ROOT / ".homeassistant")
+    """Command line: ``python -m devtools.develop [--ha newest] [--port P] …``."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0].replace("``", ""),
+        epilog="Log in as dev / cosyvoice-dev. Without DASHSCOPE_API_KEY the bundled "
+        "emulator stands in for DashScope.",
+    )
+    parser.add_argument(
+        "--ha",
+        choices=("minimum", "newest"),
+        default="minimum",
+        help="which Home Assistant: minimum (the default) is 2025.4.4, from .venv; "
+        f"newest is the newest release, {release_version()}, from .venv-hass-release "
+        "(Python 3.14: scripts/setup builds it where it finds one)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8123, help="Home Assistant's (default: 8123)"
+    )
+    parser.add_argument(
+        "--emulator-port",
+        type=int,
+        default=8765,
+        help="the emulator's WebSocket port; its HTTP API takes the next one "
+        "(default: 8765)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="the configuration folder (default: .homeassistant, or "
+        ".homeassistant-newest with --ha newest: a newer release migrates what it "
+        "stores, and an older one cannot read it back)",
+    )
     args = parser.parse_args(argv)
-    return asyncio.run(run(args.config.resolve(), args.port, args.emulator_port))
+    python = None
+    if args.ha == "newest" and (python := newest_hass_python()) is None:
+        print(NO_NEWEST.format(version=release_version()), file=sys.stderr)
+        return 2
+    default = ".homeassistant-newest" if args.ha == "newest" else ".homeassistant"
+    config_dir = (args.config or ROOT / default).resolve()
+    write_home(config_dir, args.port)
+    try:
+        return asyncio.run(run(config_dir, args.port, args.emulator_port, python))
+    except RuntimeError as err:  # a port in use, hass that would not start: said
+        print(f"scripts/develop: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ def write_config(
     The integration is a symbolic link to this checkout, so edits show on restart.
     """
     config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "media").mkdir(exist_ok=True)
     (config_dir / "configuration.yaml").write_text(
         "homeassistant:\n"
         "  name: CosyVoice development\n"
@@ -55,6 +56,9 @@ def write_config(
         "  time_zone: Asia/Shanghai\n"
         "  unit_system: metric\n"
         f"  internal_url: http://127.0.0.1:{port}\n"
+        # Its own media folder: in a container Home Assistant's default is /media.
+        "  media_dirs:\n"
+        f"    local: {config_dir / 'media'}\n"
         "http:\n"
         "  server_host: 127.0.0.1\n"
         f"  server_port: {port}\n"
@@ -86,9 +90,14 @@ def write_config(
             ),
             encoding="utf-8",
         )
+    _link_components(config_dir, (INTEGRATION, *custom_components))
+
+
+def _link_components(config_dir: Path, sources: Iterable[Path]) -> None:
+    """Link each component folder into the configuration's ``custom_components``."""
     components = config_dir / "custom_components"
     components.mkdir(exist_ok=True)
-    for source in (INTEGRATION, *custom_components):
+    for source in sources:
         link = components / source.name
         if link.is_symlink() or link.exists():
             if link.resolve() == source.resolve():
@@ -108,13 +117,21 @@ class Hass:
 
     @classmethod
     async def start(
-        cls, config_dir: Path, port: int, *, log: Path | None = None
+        cls,
+        config_dir: Path,
+        port: int,
+        *,
+        log: Path | None = None,
+        python: str | None = None,
     ) -> Hass:
-        """Start ``hass -c config_dir`` and wait until its API answers."""
+        """Start ``hass -c config_dir`` and wait until its API answers.
+
+        ``python`` runs it from another environment than :func:`hass_python`'s.
+        """
         log = log or config_dir / "hass.out.log"
         with log.open("ab") as out:
             process = await asyncio.create_subprocess_exec(
-                hass_python(),
+                python or hass_python(),
                 "-m",
                 "homeassistant",
                 "--config",
