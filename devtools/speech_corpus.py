@@ -10,7 +10,8 @@ writes it) with ``.json`` beside it:
   test keeps it in step with the Markdown.
 - ``noise``: tokens of this answer that must never reach the service, chosen by
   hand (a code block's keys, a link's target, a URL's path).
-- ``plain``: the answer has no Markdown at all, so it must pass byte for byte.
+- ``plain``: the answer has no Markdown at all, so it must pass byte for byte
+  (the answer is the file less its final newline, which agents do not write).
 
 Words are lowercased runs of letters and digits, and single Han characters, so
 ``light.living_room`` is ``light living room`` and ``2*3`` is ``2 3``. The generic
@@ -156,13 +157,19 @@ def load_corpus(directory: Path = CORPUS) -> list[Answer]:
             Answer(
                 name=path.stem,
                 lang=str(meta["lang"]),
-                markdown=path.read_text(encoding="utf-8"),
+                markdown=_answer_text(path),
                 must_say=tuple(str(meta["must_say"]).split()),
                 noise=tuple(str(token) for token in meta["noise"]),
                 plain=bool(meta["plain"]),
             )
         )
     return answers
+
+
+def _answer_text(path: Path) -> str:
+    """An answer as the agent wrote it: the file less its final newline."""
+    text = path.read_text(encoding="utf-8")
+    return text.removesuffix("\n")
 
 
 def expected(markdown: str, lang: str, noise: Iterable[str]) -> dict[str, Any]:

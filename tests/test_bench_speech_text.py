@@ -213,6 +213,8 @@ def test_corpus_size_and_languages() -> None:
     assert set(langs) == {"en", "zh"}
     assert abs(langs["en"] - langs["zh"]) <= 2
     assert sum(a.plain for a in answers) >= 2
+    # The file's final newline is the file's, not the agent's.
+    assert not any(a.markdown.endswith("\n") for a in answers)
 
 
 def test_every_answer_has_its_expectations_up_to_date() -> None:
