@@ -381,7 +381,7 @@ def _write_table(result: dict[str, Any], out: Path | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m devtools.bench_speech_text [--rounds N] [--out FILE]``."""
-    return bench_main(argv, __doc__ or "", 3, run, after=_write_table)
+    return bench_main(argv, __doc__ or "", 5, run, after=_write_table)
 
 
 if __name__ == "__main__":
