@@ -24,11 +24,18 @@ def bench_main(
     doc: str,
     rounds: int,
     run: Callable[[int], Coroutine[Any, Any, dict[str, Any]]],
+    after: Callable[[dict[str, Any], Path | None], None] | None = None,
 ) -> int:
-    """The command line every benchmark shares: ``[--rounds N] [--out FILE]``."""
+    """The command line every benchmark shares: ``[--rounds N] [--out FILE]``.
+
+    ``after`` gets the figures and ``--out`` once they are emitted (more files).
+    """
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=rounds)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    emit(asyncio.run(run(args.rounds)), args.out)
+    result = asyncio.run(run(args.rounds))
+    emit(result, args.out)
+    if after is not None:
+        after(result, args.out)
     return 0

@@ -249,7 +249,9 @@ def _greet(url: str, config_dir: Path, emulator: Emulator | None) -> None:
         print(
             "  an outage, to hear the fallback (the spare voice) speak:\n"
             f"    kill -USR1 $(cat {pid})   stops the emulator; again starts it\n"
-            f"    kill -USR2 $(cat {pid})   freezes it (no answer); again thaws it"
+            f"    kill -USR2 $(cat {pid})   freezes it (no answer); again thaws it\n"
+            "  the emulator's log (the devtools.emulator lines here) shows each text\n"
+            "  exactly as it reaches the service: `task … text '…'`"
         )
     print("Press Ctrl-C to stop.")
 

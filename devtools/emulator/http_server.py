@@ -47,6 +47,7 @@ from .params import (
 )
 from .records import TaskRecord
 from .responses import StoppingError, json_response, oss_error, reject
+from .speech_params import describe
 from .text import billed_characters, split_sentences
 from .uploads import OSS_PATH, UPLOADS_PATH, UploadApi, UploadStore
 
@@ -200,14 +201,17 @@ class HttpFrontend:
         record.format, record.sample_rate = params.format, params.sample_rate
         record.texts.append(task.text)
         sse = request.headers.get("X-DashScope-SSE", "").strip().lower() == "enable"
+        shaping = describe(record.parameters)
         _LOGGER.info(
-            "http request %s: %s (%s, %s, %s %d Hz)",
+            "http request %s: %s (%s, %s, %s %d Hz%s) text %r",
             request_id,
             "SSE" if sse else "one-shot",
             params.model,
             params.voice,
             params.format,
             params.sample_rate,
+            f", {shaping}" if shaping else "",
+            task.text,
         )
         job = _Synthesis(request_id, task, record, self._config, pause=self._pause)
         if sse:

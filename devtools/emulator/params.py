@@ -11,7 +11,8 @@ from typing import Any
 
 from . import voices
 from .audio import FORMATS, OPUS_SAMPLE_RATES, SAMPLE_RATES, ToneSynth
-from .enrollment import VoiceStore
+from .enrollment import VoiceRecord, VoiceStore
+from .speech_params import SpeechParamError, check_speech_params
 from .text import billed_characters, strip_ssml
 
 INVALID_PARAMETER = "InvalidParameter"
@@ -139,27 +140,34 @@ def _audio_format(params: dict[str, Any], model: str) -> tuple[str, int]:
     return fmt, rate
 
 
-def _check_voice(voice: str, model: str, custom: VoiceStore | None) -> None:
-    """A system voice of ``model``, or an OK custom voice made for it by this key."""
+def _check_voice(
+    voice: str, model: str, custom: VoiceStore | None
+) -> VoiceRecord | None:
+    """A system voice of ``model`` (None), or an OK custom voice made for it by this key."""
     record = custom.get(voice) if custom is not None else None
     if record is None:
         # Unknown here, another key's, or a system voice of another model.
         if not voices.is_system_voice(voice, model):
             raise TaskError(VOICE_MISMATCH)
-        return
+        return None
     if record.target_model != model:
         raise TaskError(VOICE_MISMATCH)
     status = record.status
     if status != "OK":
         raise TaskError(voice_not_ready(voice, status))
+    return record
 
 
 def parse_run_task(
-    payload: dict[str, Any], custom_voices: VoiceStore | None = None
+    payload: dict[str, Any],
+    custom_voices: VoiceStore | None = None,
+    *,
+    http: bool = False,
 ) -> TaskParams:
     """Validate a run-task payload whose envelope is already known to be sound.
 
     ``custom_voices`` is the calling key's store: only its voices are usable.
+    ``http``: the options of an HTTP request (its own list of languages).
     """
     model = payload.get("model")
     if not isinstance(model, str) or not model:
@@ -178,10 +186,14 @@ def parse_run_task(
     if text_type not in ("PlainText", "SSML"):
         raise TaskError(f"Parameter invalid: text_type {text_type!r} is not supported.")
     fmt, sample_rate = _audio_format(params, model)
-    _check_voice(voice, model, custom_voices)
+    custom_voice = _check_voice(voice, model, custom_voices)
     volume = _number(params, "volume", 50, 0, 100)
     bit_rate = _number(params, "bit_rate", DEFAULT_OPUS_KBPS, 6, 510)
     enable_ssml = _flag(params, "enable_ssml")
+    try:
+        check_speech_params(params, model, custom_voice, http=http)
+    except SpeechParamError as exc:
+        raise TaskError(str(exc)) from None
     return TaskParams(
         model=model,
         voice=voice,
@@ -248,7 +260,9 @@ def parse_http_request(
     if voices.is_known_model(model) and not voices.supports_http(model):
         raise TaskError(URL_ERROR)
     params = parse_run_task(
-        {"model": model, "input": {}, "parameters": http_options(body)}, custom_voices
+        {"model": model, "input": {}, "parameters": http_options(body)},
+        custom_voices,
+        http=True,
     )
     text = task_input.get("text")
     if not isinstance(text, str):

@@ -31,6 +31,7 @@ from .params import (
     text_too_long,
 )
 from .records import TaskRecord
+from .speech_params import describe
 from .task import CLOSE_AFTER_FAILURE, Outbox, TaskRun
 from .text import billed_characters, has_ssml_markup, strip_ssml
 
@@ -245,14 +246,16 @@ class Session:
             await self._outbox.send_raw(events.GARBLED_FRAME)
         else:
             await self._outbox.send_event(events.task_started(record.task_id))
+        shaping = describe(record.parameters)
         _LOGGER.info(
-            "connection %d: task %s started (%s, %s, %s %d Hz)%s",
+            "connection %d: task %s started (%s, %s, %s %d Hz%s)%s",
             self._id,
             record.task_id,
             params.model,
             params.voice,
             params.format,
             params.sample_rate,
+            f", {shaping}" if shaping else "",
             f" with fault {fault.kind}" if fault else "",
         )
         if fault is not None and fault.kind is FaultKind.DROP and not fault.after_audio:
@@ -297,6 +300,8 @@ class Session:
         run.continue_count += 1
         run.submitted_characters += billed
         run.record.texts.append(text)
+        # A development tool: its log shows the text exactly as it came over the wire.
+        _LOGGER.info("connection %d: task %s text %r", self._id, run.task_id, text)
         run.feed(spoken)
         if flush:
             run.flush()
