@@ -72,7 +72,7 @@ def _slug(text: str) -> str:
 def readme_entity_id(entity_id: str, ws_url: str) -> str | None:
     """The id an entity of the emulator's account has on a Beijing account; None if same.
 
-    Home Assistant names the account's entities after where it is: a Beijing account's
+    Home Assistant names the account's entities after where it is: a Beijing
     account's sensors are ``sensor.cosyvoice_china_mainland_beijing_…``, the
     emulator's ``sensor.cosyvoice_127_0_0_1_8765_…``. The README names a
     Beijing account's; the emulator's entities get those ids (as a user renames an

@@ -328,3 +328,32 @@ def test_the_event_table_names_every_kind_and_no_other() -> None:
         if line.startswith("| `kind` |")
     )
     assert re.findall(r"`(\w+)`", row)[1:] == list(api.ERROR_KINDS)
+
+
+def test_the_manifests_requirements_are_what_the_environments_install() -> None:
+    """One list: manifest.json's pins, installed by every lane from integration.txt."""
+    manifest = json.loads(
+        (ROOT / "custom_components" / "cosyvoice" / "manifest.json").read_text()
+    )
+    lines = (ROOT / "requirements" / "integration.txt").read_text().splitlines()
+    pins = [line for line in lines if line.strip() and not line.startswith("#")]
+    assert manifest["requirements"] == pins
+
+
+def test_no_requirement_conflicts_with_home_assistants_constraints() -> None:
+    """Home Assistant installs a custom integration's pins under its own constraints."""
+    import homeassistant  # noqa: PLC0415  # the lane's own Home Assistant
+
+    constraints = Path(homeassistant.__file__).with_name("package_constraints.txt")
+    pinned = {
+        re.split(r"[<>=!~ ;]", line, maxsplit=1)[0].lower(): line
+        for line in constraints.read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    manifest = json.loads(
+        (ROOT / "custom_components" / "cosyvoice" / "manifest.json").read_text()
+    )
+    for requirement in manifest["requirements"]:
+        name, _, version = requirement.partition("==")
+        constraint = pinned.get(name.lower())
+        assert constraint is None or version in constraint, (requirement, constraint)

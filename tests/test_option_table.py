@@ -35,8 +35,10 @@ def _label(rule: OptionRule) -> str:
 
 
 def _shown_default(rule: OptionRule) -> str:
-    if rule.default is None:
+    if rule.default is None or rule.default == ():
         return "(none)"
+    if rule.kind is bool:
+        return "on" if rule.default else "off"
     if rule.labelled:
         strings = json.loads((COMPONENT / "strings.json").read_text(encoding="utf-8"))
         return str(strings["selector"][rule.name]["options"][rule.default])

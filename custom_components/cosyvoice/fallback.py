@@ -22,7 +22,7 @@ from homeassistant.core import HomeAssistant, split_entity_id
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 
-from .api import is_ssml, spoken_text
+from .api import TextCleaner, clean_text, is_ssml, spoken_text
 from .const import (
     CONF_FALLBACK_AFTER,
     CONF_FALLBACK_ENGINE,
@@ -101,7 +101,7 @@ async def async_fallback_audio(
     token = _IN_FALLBACK.set(True)
     try:
         stream = _create_stream(hass, engine, language, extension)
-        stream.async_set_message(spoken_text(message))
+        stream.async_set_message(clean_text(spoken_text(message)))
         async with asyncio.timeout(FALLBACK_LIMIT):
             return b"".join([chunk async for chunk in stream.async_stream_result()])
     except (HomeAssistantError, TimeoutError) as err:
@@ -132,7 +132,7 @@ async def async_fallback_stream(
         else:
             # A whole message (SSML comes whole) is spoken without its markup.
             rest = "".join([piece async for piece in pieces])
-            stream.async_set_message(spoken_text(first + rest))
+            stream.async_set_message(clean_text(spoken_text(first + rest)))
         chunks = stream.async_stream_result()
         async with asyncio.timeout(FALLBACK_LIMIT):
             audio = await anext(chunks, b"")
@@ -146,9 +146,15 @@ async def async_fallback_stream(
 
 
 async def _joined(first: str, rest: AsyncIterator[str]) -> AsyncGenerator[str]:
-    yield first
+    """The text as words: another engine would read Markdown aloud as well."""
+    cleaner = TextCleaner()
+    if words := cleaner.feed(first):
+        yield words
     async for piece in rest:
-        yield piece
+        if words := cleaner.feed(piece):
+            yield words
+    if words := cleaner.finish():
+        yield words
 
 
 def _create_stream(

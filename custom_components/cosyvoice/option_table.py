@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     EntityFilterSelectorConfig,
     EntitySelector,
     EntitySelectorConfig,
@@ -37,6 +38,7 @@ from .api import (
     OptionRule,
     PoolSettings,
     RoutingSettings,
+    as_lines,
 )
 from .const import (
     CONF_FALLBACK_AFTER,
@@ -128,20 +130,43 @@ def _tts_picker(leave_out: tuple[str, ...]) -> EntitySelector:
 
 def _synthesis_selector(rule: OptionRule) -> Selector[Any]:
     """The form field of a synthesis option, from its row."""
+    if rule.kind is bool:
+        return BooleanSelector()
+    if rule.kind is dict:
+        return TextSelector(TextSelectorConfig(multiline=True))
     if rule.choices:
         choices = _FORM_CHOICES.get(rule.name, tuple(map(str, rule.choices)))
         return _select(list(choices), rule.name if rule.labelled else None)
     if rule.low is not None and rule.high is not None and rule.step is not None:
         return _slider(rule.low, rule.high, rule.step)
+    if rule.low is not None and rule.high is not None:
+        return _box(rule.low, rule.high)
     if rule.kind is str:
         return TextSelector(TextSelectorConfig(multiline=True))
     raise ValueError(f"no form field for the option {rule.name}")
 
 
 def _stored(rule: OptionRule, value: Any) -> Any:
-    """A form's value as a profile stores it: read by the row, no value as ""."""
+    """A form's value as a profile stores it: read by the row, no value as "".
+
+    Words (pronunciations) are kept as a mapping, a language as a list.
+    """
     value = rule.coerce(value)
+    if rule.kind is dict:
+        return dict(value)
+    if rule.kind is tuple:
+        return list(value)
     return "" if value is None and rule.kind is str else value
+
+
+def _shown(rule: OptionRule) -> Callable[[Any], Any]:
+    """How a form field shows a stored value."""
+    if rule.kind is dict:
+        return lambda value: as_lines(value or {})
+    if rule.kind is tuple:
+        # One language is pinned, or none (each message's own).
+        return lambda value: next(iter(value or ()), None)
+    return str if rule.choices else lambda value: value
 
 
 def _synthesis_spec(rule: OptionRule) -> OptionSpec:
@@ -150,7 +175,10 @@ def _synthesis_spec(rule: OptionRule) -> OptionSpec:
         _stored(rule, rule.default),
         lambda value: _stored(rule, value),
         lambda _: _synthesis_selector(rule),
-        show=str if rule.choices else lambda value: value,
+        show=_shown(rule),
+        # No value is a choice (no seed, each message's own language, no words), and
+        # a switch left out keeps its default.
+        optional=rule.default is None or rule.kind in (bool, tuple, dict),
     )
 
 

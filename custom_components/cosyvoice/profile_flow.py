@@ -31,7 +31,13 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
-from .api import InvalidOptionError, http_serves, options_from, voice_for_model
+from .api import (
+    InvalidOptionError,
+    InvalidWordingError,
+    http_serves,
+    options_from,
+    voice_for_model,
+)
 from .const import CONF_MODEL, CONF_ROUTE, CONF_VOICE, DOMAIN
 from .fallback import check_fallback
 from .option_table import DEFAULT_PROFILE, PROFILE_SETTINGS
@@ -146,7 +152,7 @@ class ProfileForm:
             options_from({**chosen, CONF_VOICE: voice})
         except InvalidOptionError as err:
             if err.option != CONF_VOICE:
-                return {err.option: f"invalid_{err.option}"}
+                return {err.option: error_key(err)}
         if errors := check_fallback(self.hass, chosen, next(iter(self.own), None)):
             return errors
         endpoint = endpoint_from_data(self.entry.data)
@@ -233,8 +239,15 @@ def _parsed(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, st
         try:
             chosen[spec.key] = spec.parse(user_input.get(spec.key, spec.default))
         except InvalidOptionError as err:
-            return chosen, {spec.key: f"invalid_{err.option}"}
+            return chosen, {spec.key: error_key(err)}
     return chosen, {}
+
+
+def error_key(err: InvalidOptionError) -> str:
+    """The form error of a refused setting: what is wrong with a word, or which."""
+    if isinstance(err, InvalidWordingError):
+        return f"words_{err.problem}"
+    return f"invalid_{err.option}"
 
 
 def _settings_schema(*, named: bool, leave_out: tuple[str, ...]) -> vol.Schema:

@@ -66,19 +66,24 @@ def default_options(profile: Mapping[str, Any]) -> dict[str, Any]:
     defaults = {
         key: value
         for key in PER_MESSAGE
-        if (value := option(profile, key)) not in (None, "")
+        if (value := option(profile, key)) not in (None, "", [], {})
     }
     fmt = cast("AudioFormat", defaults[CONF_FORMAT])
     return {**defaults, ATTR_PREFERRED_FORMAT: EXTENSIONS[fmt]}
 
 
-def resolve(options: Mapping[str, Any], defaults: Mapping[str, Any]) -> ResolvedRequest:
+def resolve(
+    options: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    language: str | None = None,
+) -> ResolvedRequest:
     """Build the synthesis options of one call.
 
     The format is the player's ``preferred_format`` when CosyVoice makes it, else the
     ``format`` option (Home Assistant then converts). Opus is made at the nearest rate
     libopus has. A per-call model
     whose family does not know the configured voice gets its own default voice.
+    ``language``: the message's, as Home Assistant gives it (the service's hint).
     Raises :class:`InvalidOptionError` naming the bad option.
     """
     preferred = str(options.get(ATTR_PREFERRED_FORMAT) or "").lower()
@@ -93,7 +98,8 @@ def resolve(options: Mapping[str, Any], defaults: Mapping[str, Any]) -> Resolved
     model, voice = str(values[CONF_MODEL]), str(values[CONF_VOICE] or "")
     if model != defaults.get(CONF_MODEL) and voice == defaults.get(CONF_VOICE):
         values[CONF_VOICE] = voice_for_model(model, voice) or voice
-    synthesis = options_from(values)
+    # The language Home Assistant says the message is in: the service's hint.
+    synthesis = options_from({**values, "message_language": language})
     extension = preferred if NATIVE_FORMATS.get(preferred) == fmt else EXTENSIONS[fmt]
     return ResolvedRequest(synthesis, extension)
 

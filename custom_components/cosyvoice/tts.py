@@ -180,7 +180,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
     ) -> TtsAudioType:
         """Synthesize the whole message through the smart router, or fall back."""
         try:
-            request = resolve(options, self._attr_default_options or {})
+            request = resolve(options, self._attr_default_options or {}, language)
         except CosyVoiceError as err:
             # The caller's mistake: never hidden behind a fallback.
             raise self._failed(err, len(message)) from err
@@ -221,7 +221,9 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         sentence plays before the last is made.
         """
         try:
-            resolved = resolve(request.options, self._attr_default_options or {})
+            resolved = resolve(
+                request.options, self._attr_default_options or {}, request.language
+            )
         except CosyVoiceError as err:
             raise self._failed(err) from err
         fallback = profile_fallback(self._profile.data)

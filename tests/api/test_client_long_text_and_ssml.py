@@ -45,7 +45,9 @@ async def test_plain_text_with_markup_characters_is_spoken_as_text(
     client: CosyVoiceClient, emulator: DashScopeEmulator
 ) -> None:
     text = "1 < 2 & 3 > 2 😀 <b>not ssml</b>"
-    result = await client.synthesize(text, SynthesisOptions(format="pcm", clean_text=False))
+    result = await client.synthesize(
+        text, SynthesisOptions(format="pcm", clean_text=False)
+    )
     record = emulator.tasks[-1]
     assert "enable_ssml" not in record.parameters
     assert record.texts == [text]

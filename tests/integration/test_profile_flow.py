@@ -111,6 +111,12 @@ async def test_add_a_profile_in_two_steps_gives_it_an_entity(
         CONF_VOICE: "longhua_v2",
         "fallback_engine": "",
         "fallback_after": 3.0,
+        # Left out of the form: the defaults, as the profile stores them.
+        "clean_text": True,
+        "pronunciations": {},
+        "replacements": {},
+        "language_hints": [],
+        "seed": None,
     }
     entity = tts_entity(hass, loaded_entry, alarms)
     # On a device of its own, both named as the user named the profile.

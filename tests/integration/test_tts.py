@@ -116,6 +116,11 @@ async def test_entity_and_device(
         "rate",
         "pitch",
         "instruction",
+        "clean_text",
+        "pronunciations",
+        "replacements",
+        "language_hints",
+        "seed",
         "preferred_format",
     }
     assert entity.default_options == {
@@ -126,6 +131,7 @@ async def test_entity_and_device(
         "volume": 50,
         "rate": 1.0,
         "pitch": 1.0,
+        "clean_text": True,
         "preferred_format": "mp3",
     }
 

@@ -55,6 +55,7 @@ from .errors import (
     TextTooLongError,
     falls_back,
 )
+from .hints import HINT_LANGUAGES
 from .keep_ready import KeepReady, KeepReadySettings
 from .models import DEFAULT_MODEL, MODELS
 from .options import (
@@ -73,6 +74,7 @@ from .request_record import SynthesisResult
 from .retry import NO_RETRY, RetryPolicy
 from .router import ROUTE_CHOICES, RouteChoice, RoutingSettings, http_serves
 from .samples import MAX_SAMPLE_BYTES, InvalidVoiceSampleError, check_voice_sample
+from .speech_text import TextCleaner, clean_text
 from .ssml import is_ssml, spoken_text
 from .task import SynthesisTask
 from .text import billed_length
@@ -87,12 +89,14 @@ from .voices import (
     voices_for_language,
     voices_for_model,
 )
+from .wording import InvalidWordingError, as_lines
 
 __all__ = [
     "DEFAULT_MODEL",
     "ERROR_KINDS",
     "EXTENSIONS",
     "FORMATS",
+    "HINT_LANGUAGES",
     "MAX_PREVIEW_TEXT_CHARS",
     "MAX_SAMPLE_BYTES",
     "MAX_VOICE_NAME_CHARS",
@@ -125,6 +129,7 @@ __all__ = [
     "InvalidRequestError",
     "InvalidTextError",
     "InvalidVoiceSampleError",
+    "InvalidWordingError",
     "KeepReady",
     "KeepReadySettings",
     "OptionRule",
@@ -143,6 +148,7 @@ __all__ = [
     "SynthesisTask",
     "SynthesisTimeoutError",
     "TaskFailedError",
+    "TextCleaner",
     "TextTooLongError",
     "Timeouts",
     "VoiceEnrollment",
@@ -150,8 +156,10 @@ __all__ = [
     "VoiceNotReadyError",
     "VoiceRefusedError",
     "VoiceStatus",
+    "as_lines",
     "billed_length",
     "check_voice_sample",
+    "clean_text",
     "default_target_model",
     "default_voice",
     "display_name",

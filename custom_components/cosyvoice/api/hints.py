@@ -55,13 +55,14 @@ def hint_for(message_language: str | None, text: str) -> str | None:
 
     ``message_language``: a BCP 47 tag (``zh-Hans``, ``en-US``) or None. Latin text
     in a language of another script is taken for English, the other language every
-    system voice speaks. None when no listed language fits.
+    system voice speaks. None when no listed language fits (Spanish: no hint rather
+    than a wrong one).
     """
     primary = (message_language or "").split("-")[0].split("_")[0].lower()
     hint = primary if primary in HINT_LANGUAGES else None
     script = script_language(text)
     if script == "latin":
-        return "en" if hint is None or hint in _NOT_LATIN else hint
+        return "en" if hint in _NOT_LATIN else hint
     if script is not None and script != hint:
         return script
     return hint

@@ -74,6 +74,8 @@ class OptionRule:
         """
         if self.default is None and (value is None or value == ""):
             return None
+        if value is None and self.kind in (bool, tuple, dict):
+            return self.default  # left out: a switch, a list or words as usual
         if self.kind is int:
             return _whole(self.name, value)
         if self.kind is float:
@@ -161,10 +163,11 @@ OPTION_TABLE: Final[tuple[OptionRule, ...]] = (
         dict,
         (),
         sent="never",
+        per_call=True,
         profile=True,
         check=check_pronunciations,
     ),
-    OptionRule("replacements", dict, (), sent="never", profile=True),
+    OptionRule("replacements", dict, (), sent="never", per_call=True, profile=True),
     OptionRule(
         "language_hints",
         tuple,
@@ -172,6 +175,7 @@ OPTION_TABLE: Final[tuple[OptionRule, ...]] = (
         choices=HINT_LANGUAGES,
         labelled=True,
         models=lambda info: info.extras,
+        per_call=True,
         profile=True,
     ),
     OptionRule("message_language", str, None, sent="never"),

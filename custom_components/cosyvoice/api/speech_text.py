@@ -73,6 +73,8 @@ _HAN: Final = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _CJK_STOP: Final = "，。！？；：、…）」』》"
 _PAUSED: Final = ".!?;:,…" + _CJK_STOP
 _DELIMITERS: Final = "*_~`"
+_SENTENCE_ENDS: Final = ".!?;…。！？；"
+_CLOSERS: Final = "\"'”’」』）)"
 _UNBALANCED: Final = re.compile(r"[*_~`\\\[\]()<>]")
 """What may open or close an inline construct."""
 _CANDIDATE: Final = re.compile(
@@ -314,10 +316,12 @@ def _safe_cut(line: str, start: int) -> int:
     brackets and parentheses are closed. ``start`` when there is none.
     """
     if not _UNBALANCED.search(line, start):
+        if _ends_sentence(line, start):
+            return len(line)
         return _last_candidate(line, start, cut=start)
     runs = dict.fromkeys(_DELIMITERS, 0)
     square = round_ = angle = 0
-    cut, i = start, start
+    cut, i, closed = start, start, True
     while i < len(line):
         char = line[i]
         if char == "\\":
@@ -328,7 +332,7 @@ def _safe_cut(line: str, start: int) -> int:
             while end < len(line) and line[end] == char:
                 end += 1
             if end == len(line):
-                break  # a run still being written
+                return cut  # a run still being written
             if not (char == "_" and _inside_word(line, i, end)):
                 runs[char] += 1
             i = end
@@ -347,7 +351,19 @@ def _safe_cut(line: str, start: int) -> int:
             cut = max(cut, i - 1)
         elif _HAN.match(char) or char in _CJK_STOP:
             cut = i
-    return cut
+    return len(line) if closed and _ends_sentence(line, start) else cut
+
+
+def _ends_sentence(line: str, start: int) -> bool:
+    """Whether what was written ends with a sentence's end: spoken at once.
+
+    The writer may pause there (to wait for the audio, or to think). A web
+    address's dot ends no sentence.
+    """
+    words = line[start:].rstrip(_CLOSERS).split()
+    if not words or words[-1][-1] not in _SENTENCE_ENDS:
+        return False
+    return not any(mark in words[-1] for mark in ("/", "@", "www.", "WWW."))
 
 
 def _last_candidate(line: str, start: int, *, cut: int) -> int:

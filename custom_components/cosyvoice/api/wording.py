@@ -27,7 +27,9 @@ Problem = Literal[
 
 _HAN_WORD: Final = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 _SYLLABLE: Final = re.compile(r"[a-zü]+[1-5]")
-_WORD_CHAR: Final = re.compile(r"\w")
+# Letters of alphabets, where a word ends at a space; Chinese words have no spaces.
+_LETTERS: Final = "A-Za-z0-9_\u00c0-\u024f\u0370-\u04ff"
+_WORD_CHAR: Final = re.compile(f"[{_LETTERS}]")
 _SEPARATORS: Final = ("=", "＝")
 
 
@@ -128,9 +130,9 @@ def _pattern(words: Iterable[str]) -> re.Pattern[str]:
     for word in sorted(words, key=len, reverse=True):
         part = re.escape(word)
         if _WORD_CHAR.match(word[0]):
-            part = r"(?<!\w)" + part
+            part = f"(?<![{_LETTERS}])" + part
         if _WORD_CHAR.match(word[-1]):
-            part += r"(?!\w)"
+            part += f"(?![{_LETTERS}])"
         parts.append(part)
     return re.compile("|".join(parts))
 
