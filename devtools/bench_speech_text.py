@@ -22,7 +22,7 @@ object; ``--out FILE`` also writes it, and the README's table beside it (``.md``
 from __future__ import annotations
 
 import asyncio
-import importlib
+import dataclasses
 import random
 import statistics
 import sys
@@ -38,7 +38,9 @@ from custom_components.cosyvoice.api import (
     CosyVoiceClient,
     Endpoint,
     SynthesisOptions,
+    TextCleaner,
     billed_length,
+    clean_text,
 )
 from devtools.bench_output import bench_main
 from devtools.emulator import DashScopeEmulator, EmulatorConfig
@@ -68,28 +70,9 @@ class Cleaner(Protocol):
         """Return the rest."""
 
 
-class _Unchanged:
-    """A cleaner that cleans nothing: the stand-in until the product has one."""
-
-    def feed(self, piece: str) -> str:
-        return piece
-
-    def finish(self) -> str:
-        return ""
-
-
-def _identity(text: str) -> str:
-    return text
-
-
 def product_cleaner() -> tuple[str, Callable[[str], str], Callable[[], Cleaner]]:
-    """The product's ``clean_text`` and ``TextCleaner``, or the unchanging stand-in."""
-    api = importlib.import_module("custom_components.cosyvoice.api")
-    clean = getattr(api, "clean_text", None)
-    make = getattr(api, "TextCleaner", None)
-    if clean is None or make is None:
-        return "none (stand-in: text unchanged)", _identity, _Unchanged
-    return "api.clean_text / api.TextCleaner", clean, make
+    """The product's ``clean_text`` and ``TextCleaner``."""
+    return "api.clean_text / api.TextCleaner", clean_text, TextCleaner
 
 
 def streamed(make: Callable[[], Cleaner], pieces: Iterable[str]) -> str:
@@ -184,28 +167,23 @@ async def _deltas(
         yield piece
 
 
-async def _cleaned(source: AsyncIterator[str], cleaner: Cleaner) -> AsyncIterator[str]:
-    """What the glue passes on from an LLM stream: the cleaner's complete parts."""
-    async for piece in source:
-        if out := cleaner.feed(piece):
-            yield out
-    if rest := cleaner.finish():
-        yield rest
-
-
 async def first_audio(
     client: CosyVoiceClient,
     pieces: list[str],
-    cleaner: Cleaner | None,
+    cleaning: bool,
     pace: random.Random | None,
 ) -> float:
-    """Seconds from the first delta's writing to the first audio chunk."""
+    """Seconds from the first delta's writing to the first audio chunk.
+
+    The client cleans the text itself (``clean_text``, on by default): the same
+    stream is timed with the option on and off.
+    """
     heard = asyncio.Event()
     text = _deltas(pieces, pace, heard)
-    source = _cleaned(text, cleaner) if cleaner is not None else text
+    options = dataclasses.replace(_OPTIONS, clean_text=cleaning)
     began = time.perf_counter()
     took = 0.0
-    async for _ in client.stream_text(source, _OPTIONS):
+    async for _ in client.stream_text(text, options):
         if not heard.is_set():
             took = time.perf_counter() - began
             heard.set()
@@ -213,7 +191,7 @@ async def first_audio(
 
 
 async def first_audio_rounds(
-    make: Callable[[], Cleaner], answers: list[Answer], rounds: int
+    answers: list[Answer], rounds: int
 ) -> dict[str, list[tuple[float, float]]]:
     """(with cleaning, without) first-audio seconds per answer and round, both paces.
 
@@ -227,7 +205,7 @@ async def first_audio_rounds(
     ):
         client = CosyVoiceClient(session, KEY, Endpoint.custom(emulator.ws_url))
         await client.pool.warm_up()
-        await first_audio(client, ["Warming up."], None, None)
+        await first_audio(client, ["Warming up."], False, None)
         for turn in range(rounds * len(answers)):
             index = turn % len(answers)
             pieces = answer_pieces(answers[index], index)
@@ -235,8 +213,7 @@ async def first_audio_rounds(
                 took = {}
                 for cleaning in (turn % 2 == 0, turn % 2 != 0):
                     pace = random.Random(SEED + turn) if seeded else None
-                    cleaner = make() if cleaning else None
-                    took[cleaning] = await first_audio(client, pieces, cleaner, pace)
+                    took[cleaning] = await first_audio(client, pieces, cleaning, pace)
                 pairs[way].append((took[True], took[False]))
         await client.close()
     return pairs
@@ -277,7 +254,7 @@ async def run(rounds: int) -> dict[str, Any]:
         ways[way]["billed_saving_percent"] = saving(
             ways["raw"]["billed"], ways[way]["billed"]
         )
-    pairs = await first_audio_rounds(make, answers, rounds)
+    pairs = await first_audio_rounds(answers, rounds)
     result: dict[str, Any] = {
         "cleaner": cleaner_name,
         "python": sys.version.split()[0],

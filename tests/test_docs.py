@@ -342,7 +342,7 @@ def test_the_manifests_requirements_are_what_the_environments_install() -> None:
 
 def test_no_requirement_conflicts_with_home_assistants_constraints() -> None:
     """Home Assistant installs a custom integration's pins under its own constraints."""
-    import homeassistant  # noqa: PLC0415  # the lane's own Home Assistant
+    import homeassistant  # the lane's own Home Assistant
 
     constraints = Path(homeassistant.__file__).with_name("package_constraints.txt")
     pinned = {
