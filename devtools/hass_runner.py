@@ -219,11 +219,16 @@ def _child_environment() -> dict[str, str]:
 
 
 def suggested(form: dict[str, Any]) -> dict[str, Any]:
-    """A form's suggested values, as the frontend fills its fields in."""
+    """A form's suggested values, as the frontend fills its fields in.
+
+    A suggestion of ``None`` (an optional field with no value) leaves the field
+    empty, so it is not sent, as the frontend does.
+    """
     return {
-        field["name"]: field["description"]["suggested_value"]
+        field["name"]: value
         for field in form.get("data_schema", [])
-        if "suggested_value" in (field.get("description") or {})
+        if (value := (field.get("description") or {}).get("suggested_value"))
+        is not None
     }
 
 
