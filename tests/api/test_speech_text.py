@@ -166,3 +166,34 @@ def test_a_writer_that_pauses_after_a_sentence_gets_it_spoken() -> None:
     assert cleaner.feed(" home.") == " welcome home."
     assert cleaner.feed(" See https://example.com") == " See"
     assert cleaner.finish() == " example.com"
+
+
+def test_chinese_is_given_out_as_it_is_written() -> None:
+    """Chinese has no spaces to end a first word: a line of it is prose at once."""
+    cleaner = TextCleaner()
+    assert cleaner.feed("今天天气") == "今天天气"
+    assert cleaner.feed("很好。") == "很好。"
+    assert cleaner.feed("**明天**下雨") == "明天下雨"
+
+
+@pytest.mark.parametrize(
+    ("written", "at_pause", "then", "end"),
+    [
+        ("Hello there, and welcome", " welcome", " home.", " home."),
+        ("It is **very war", "", "m** today.", "very warm today."),
+        ("See [the forecast", "", "](https://example.com) now.", "the forecast now."),
+        ("1", "", ". Milk", "1. Milk."),
+        ("| Day | High", "", " |\n", "Day, High.\n"),
+    ],
+)
+def test_a_pause_gives_out_what_is_complete_and_nothing_open(
+    written: str, at_pause: str, then: str, end: str
+) -> None:
+    """Where the writer stops, words are spoken; an open ``**`` or link waits."""
+    cleaner = TextCleaner()
+    before = cleaner.feed(written)
+    assert cleaner.pause() == at_pause
+    assert cleaner.pause() == ""  # said once
+    rest = cleaner.feed(then) + cleaner.finish()
+    assert before + at_pause + rest == clean_text(written + then)
+    assert rest.endswith(end)

@@ -9,6 +9,7 @@ import pytest
 
 from custom_components.cosyvoice.api import (
     CosyVoiceClient,
+    StreamingSettings,
     SynthesisOptions,
     billed_length,
 )
@@ -50,6 +51,40 @@ async def test_a_streamed_answer_reaches_the_service_as_words(
     (task,) = emulator.tasks
     assert task.parameters["language_hints"] == ["en"]
     assert task.parameters["seed"] == 7
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "first_sent"),
+    [
+        # A word held back in case an emoji or a pause mark follows it.
+        ("Hello there, and welcome", " home.", "Hello there, and welcome"),
+        ("今天天气很好，我们", "出去走走吧。", "今天天气很好，我们"),
+        # An open emphasis is never spoken as markup, pause or not.
+        ("It is **very", " warm** now.", "It is"),
+    ],
+)
+async def test_a_writer_that_stops_is_heard_up_to_where_it_stopped(
+    client: CosyVoiceClient,
+    emulator: DashScopeEmulator,
+    before: str,
+    after: str,
+    first_sent: str,
+) -> None:
+    """What it wrote is spoken while it thinks; the rest when it goes on."""
+    heard = asyncio.Event()
+
+    async def writer() -> AsyncIterator[str]:
+        yield before
+        await asyncio.wait_for(heard.wait(), 10)  # only audio lets it go on
+        yield after
+
+    settings = StreamingSettings(pause=0.05, idle_finish=0.3)
+    options = SynthesisOptions(format="pcm")
+    async for _ in client.stream_text(writer(), options, settings):
+        heard.set()
+    (task,) = emulator.tasks
+    assert task.texts[0] == first_sent
+    assert "".join(task.texts) == (before + after).replace("**", "")
 
 
 async def test_a_whole_answer_is_cleaned_and_billed_as_words(

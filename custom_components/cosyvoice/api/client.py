@@ -224,7 +224,7 @@ class CosyVoiceClient:
         """
         options = with_hint(options, first)
         spoken = SpokenStream(options)
-        pieces = SpokenPieces(pump, spoken)
+        pieces = SpokenPieces(pump, spoken, settings.pause)
         record = RequestRecord(self.stats)
         duplex = self._runner.duplex(
             pieces, spoken.feed(first), options, settings, record

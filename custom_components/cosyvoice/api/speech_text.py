@@ -61,6 +61,9 @@ _BULLET: Final = re.compile(r"[ \t]*[-+*•‣◦▪](?:[ \t]+|$)")
 _TASK_BOX: Final = re.compile(r"\[[ xX]\](?:[ \t]+|$)")
 _TASK_BOX_START: Final = re.compile(r"\[(?:[ xX]\]?)?$")
 _FIRST_WORD: Final = re.compile(r"[ \t]*\S+[ \t]")
+_PROSE_START: Final = re.compile(r"[ \t]*[^\s#\d\-+*•‣◦▪\[>=_|`~]")
+"""A line that starts so is prose whatever its first word becomes (Chinese has no
+spaces to end one)."""
 _RULE: Final = re.compile(r"[ \t]{0,3}(?:(?:[-*_][ \t]*){3,}|=+[ \t]*)$")
 _FENCE: Final = re.compile(r"[ \t]{0,3}(`{3,}|~{3,})")
 _DELIMITER_ROW: Final = re.compile(
@@ -68,6 +71,9 @@ _DELIMITER_ROW: Final = re.compile(
 )
 _CELL_BORDER: Final = re.compile(r"[ \t]*\|")
 _CELL_SPLIT: Final = re.compile(r"(?<!\\)\|")
+
+_MARKER_ONLY: Final = re.compile(r"[ \t]*(?:[>#\d.)*+•‣◦▪\-\[\] xX][ \t]*)*$")
+"""A line start that may still be a heading, an item or a quote marker."""
 
 _HAN: Final = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _CJK_STOP: Final = "，。！？；：、…）」』》"
@@ -135,6 +141,32 @@ class TextCleaner:
             words.append(self._end_line(line, "\n"))
         words.append(self._release())
         return "".join(words)
+
+    def pause(self) -> str:
+        """The writer paused: the words of the line so far, if nothing in it is open.
+
+        A pause is where a person would speak what was written, but an unclosed
+        ``**``, link or bracket, a table row or a fence keeps its words back, so
+        nothing is heard as markup; a line whose first word may yet be a marker
+        (``1``, ``#``, ``-``) waits too.
+        """
+        if self._ssml is not False or self._fence is not None or self._table:
+            return ""  # SSML is given out as it comes; a fence or table is held
+        line = self._buffer
+        if self._header is not None or "|" in line or _could_open_fence(line):
+            return ""
+        if self._line is None:
+            if _MARKER_ONLY.match(line):
+                return ""
+            lead = _lead(line, complete=True)
+            assert lead is not None  # as a whole line, it is known
+            self._line = _Line(*lead)
+        said = line.rstrip()
+        if len(said) <= self._line.done or not _all_closed(said, self._line.done):
+            return ""
+        words = _say(line[self._line.done :], self._line)
+        self._line.done = len(line)
+        return words
 
     def whole(self, text: str) -> str:
         """The words of a text known whole: line by line, nothing held back."""
@@ -249,14 +281,14 @@ class TextCleaner:
 def _lead(line: str, *, complete: bool) -> tuple[str, str, int] | None:
     """What a line is (kind, number, where its words start); None: not known yet.
 
-    A line is known once its first word is whole: ``1`` may yet be ``1.`` and ``#``
-    may yet be ``## Weather``.
+    A line is known once its first word is whole (``1`` may yet be ``1.`` and ``#``
+    may yet be ``## Weather``), or at once when no marker starts so.
     """
     quotes = _QUOTES.match(line)
     start = quotes.end() if quotes else 0
     kind = "quote" if quotes else "paragraph"
     rest = line[start:]
-    if not complete and not _FIRST_WORD.match(rest):
+    if not complete and not (_FIRST_WORD.match(rest) or _PROSE_START.match(rest)):
         return None
     lead: tuple[str, str, int] = (kind, "", start)
     if heading := _HEADING.match(rest):
@@ -352,6 +384,11 @@ def _safe_cut(line: str, start: int) -> int:
         elif _HAN.match(char) or char in _CJK_STOP:
             cut = i
     return len(line) if closed and _ends_sentence(line, start) else cut
+
+
+def _all_closed(line: str, start: int) -> bool:
+    """Whether every inline construct after ``start`` is closed at the line's end."""
+    return _safe_cut(line + " ", start) >= len(line)
 
 
 def _ends_sentence(line: str, start: int) -> bool:

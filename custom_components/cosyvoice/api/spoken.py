@@ -83,6 +83,11 @@ class SpokenStream:
         cleaned = self._cleaner.feed(piece) if self._cleaner else piece
         return self._replacer.feed(cleaned)
 
+    def pause(self) -> str:
+        """The writer paused: what was held back and may be spoken now."""
+        cleaned = self._cleaner.pause() if self._cleaner else ""
+        return self._replacer.feed(cleaned) + self._replacer.finish()
+
     def finish(self) -> str:
         """The text ended: whatever is left to send."""
         cleaned = self._cleaner.finish() if self._cleaner else ""
@@ -93,25 +98,55 @@ class SpokenPieces:
     """A stream's pieces as they are to be sent: what :class:`SpokenStream` makes.
 
     A piece whose words are all held back (an unfinished ``**``) is not handed on;
-    the next one is waited for, so a writer never sees an empty piece.
+    the next one is waited for, so a writer never sees an empty piece. Held words
+    wait no longer than ``pause``: where the writer stops, they are handed on and
+    the pause is reported next, as for a sentence it left unfinished.
     """
 
-    def __init__(self, source: PieceSource, spoken: SpokenStream) -> None:
+    def __init__(self, source: PieceSource, spoken: SpokenStream, pause: float) -> None:
         """Shape what ``source`` gives."""
         self._source = source
         self._spoken = spoken
+        self._pause = pause
+        self._held = ""
+        self._paused = False
         self._ended = False
 
     async def next(self, timeout: float | None) -> str | None:
         """The next shaped piece; None at the end. Raises TimeoutError on a pause."""
         while not self._ended:
-            piece = await self._source.next(timeout)
+            try:
+                piece = await self._read(timeout)
+            except TimeoutError:
+                held, self._held = self._held or self._spoken.pause(), ""
+                if not held:
+                    raise
+                self._paused = True
+                return held
             if piece is None:
                 self._ended = True
                 return self._spoken.finish() or None
             if shaped := self._spoken.feed(piece):
                 return shaped
         return None
+
+    async def _read(self, timeout: float | None) -> str | None:
+        """The source's next piece, looking at held words once ``pause`` passed."""
+        if self._paused:
+            # The held words went out as the pause began: now the pause itself.
+            self._paused = False
+            return await self._source.next(0)
+        if timeout is not None and timeout <= self._pause:
+            return await self._source.next(timeout)
+        try:
+            return await self._source.next(self._pause)
+        except TimeoutError:
+            self._held = self._spoken.pause()
+            if self._held:
+                raise
+        return await self._source.next(
+            None if timeout is None else timeout - self._pause
+        )
 
     async def close(self) -> None:
         """Stop reading the source."""

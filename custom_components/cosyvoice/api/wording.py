@@ -193,7 +193,7 @@ class Replacer:
         return self._replaced(ready)
 
     def finish(self) -> str:
-        """The rest, replaced."""
+        """The rest, replaced (at the end, or when the writer paused)."""
         ready, self._pending = self._pending, ""
         return self._replaced(ready) if self._pattern is not None else ready
 
