@@ -15,6 +15,7 @@ import contextlib
 import shutil
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -85,24 +86,54 @@ async def _profiles(page: Page, url: str, out: Path) -> None:
     await page.screenshot(path=out / "profiles.png")
 
 
+async def _outage_card(page: Page, url: str, out: Path) -> None:
+    """A message not spoken, on the voice profile's entity card (its attributes)."""
+    await page.goto(f"{url}/config/entities?search=tts.cosyvoice")
+    await page.get_by_text("tts.cosyvoice", exact=True).first.click(timeout=60_000)
+    attributes = page.get_by_text("Attributes", exact=True).filter(visible=True)
+    await attributes.first.click(timeout=60_000)
+    await page.get_by_text("Latest message not spoken").first.wait_for(timeout=60_000)
+    await page.wait_for_timeout(1000)
+    await page.screenshot(path=out / "outage-entity-card.png")
+
+
+async def _outage_repairs(page: Page, url: str, out: Path) -> None:
+    """The same outage in Settings → Repairs."""
+    await page.goto(f"{url}/config/repairs")
+    await page.get_by_text("cannot reach DashScope").first.wait_for(timeout=60_000)
+    await page.wait_for_timeout(1000)
+    await page.screenshot(path=out / "outage-repairs.png")
+
+
+async def _break(api: HassApi, emulator: DashScopeEmulator) -> None:
+    """DashScope out of reach, and a message CosyVoice could not speak (no fallback)."""
+    await emulator.stop()
+    path = await api.tts_url("tts.cosyvoice", "The front door is open.")
+    with contextlib.suppress(RuntimeError):  # it fails: that is the point
+        await api.download(path)
+
+
 async def run(out: Path, config_dir: Path, chromium: str) -> None:
-    """Start everything, take the pictures, stop everything."""
+    """Start everything, take the pictures, break the service, take its pictures."""
     port = free_port()
-    emulator_config = EmulatorConfig(api_keys={KEY})
+    emulator = DashScopeEmulator(EmulatorConfig(api_keys={KEY}))
+    await emulator.start()
     try:
-        async with DashScopeEmulator(emulator_config) as emulator:
-            write_config(config_dir, port)
-            hass = await Hass.start(config_dir, port)
-            try:
-                async with aiohttp.ClientSession() as session:
-                    api = HassApi(session, hass.url)
-                    await api.onboard("Developer", USERNAME, PASSWORD)
-                    await api.wait_running()
-                    await _set_up(api, emulator)
-                await _shoot(hass.url, out, chromium)
-            finally:
-                await hass.stop()
+        write_config(config_dir, port)
+        hass = await Hass.start(config_dir, port)
+        try:
+            async with aiohttp.ClientSession() as session:
+                api = HassApi(session, hass.url)
+                await api.onboard("Developer", USERNAME, PASSWORD)
+                await api.wait_running()
+                await _set_up(api, emulator)
+                await _shoot(hass.url, out, chromium, _SHOTS)
+                await _break(api, emulator)
+                await _shoot(hass.url, out, chromium, _OUTAGE_SHOTS)
+        finally:
+            await hass.stop()
     finally:
+        await emulator.stop()
         shutil.rmtree(config_dir, ignore_errors=True)
 
 
@@ -156,18 +187,30 @@ async def _set_up(api: HassApi, emulator: DashScopeEmulator) -> None:
     assert added["type"] == "create_entry", added
 
 
-async def _shoot(url: str, out: Path, chromium: str) -> None:
-    """Log in with Chromium and take every picture."""
+async def _voice_picker_of_cosyvoice(page: Page, url: str, out: Path) -> None:
+    await _voice_picker(page, url, "CosyVoice", out)
+
+
+type Shot = Callable[[Page, str, Path], Awaitable[None]]
+_SHOTS: tuple[Shot, ...] = (
+    _integrations,
+    _config_flow,
+    _voice_picker_of_cosyvoice,
+    _profiles,
+)
+_OUTAGE_SHOTS: tuple[Shot, ...] = (_outage_card, _outage_repairs)
+
+
+async def _shoot(url: str, out: Path, chromium: str, shots: tuple[Shot, ...]) -> None:
+    """Log in with Chromium and take the pictures."""
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=chromium, args=["--no-sandbox"]
         )
         page = await browser.new_page(viewport=VIEWPORT)
         await _login(page, url)
-        await _integrations(page, url, out)
-        await _config_flow(page, url, out)
-        await _voice_picker(page, url, "CosyVoice", out)
-        await _profiles(page, url, out)
+        for shot in shots:
+            await shot(page, url, out)
         await browser.close()
 
 

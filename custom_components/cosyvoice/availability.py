@@ -1,7 +1,8 @@
 """Logging, once each way, when DashScope stops answering and when it is back.
 
-A TTS entity has no state to turn unavailable, so the log is where an outage shows.
-Only a request that failed for good (after the client's retries) counts, and only
+A TTS entity that turned unavailable would not be asked to speak at all, and its
+fallback with it, so an outage shows in the log, as a repair issue and on each
+voice profile's entity (:mod:`.reactions`). Only a request that failed for good (after the client's retries) counts, and only
 errors about reaching the service: a bad key or an empty account is a repair issue,
 and a bad message is the caller's problem.
 """
@@ -30,18 +31,18 @@ class Availability:
         self._entry = entry
         self.available = True
 
-    def failed(self, error: CosyVoiceError) -> None:
-        """A request failed: log an outage if it is the first one."""
-        if self.available and isinstance(error, ConnectivityError):
-            self.available = False
-            _LOGGER.warning(
-                "CosyVoice (%s) is unavailable: %s", self._entry.title, error
-            )
+    def failed(self, error: CosyVoiceError) -> bool:
+        """A request failed: log an outage if it is the first one; whether one began."""
+        if not self.available or not isinstance(error, ConnectivityError):
+            return False
+        self.available = False
+        _LOGGER.warning("%s cannot reach DashScope: %s", self._entry.title, error)
+        return True
 
     def succeeded(self) -> bool:
         """The service answered: log the end of an outage; whether one ended."""
         if self.available:
             return False
         self.available = True
-        _LOGGER.info("CosyVoice (%s) is available again", self._entry.title)
+        _LOGGER.info("%s reaches DashScope again", self._entry.title)
         return True

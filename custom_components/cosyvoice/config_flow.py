@@ -50,7 +50,7 @@ from .const import (
 from .option_table import ACCOUNT_SETTINGS
 from .profile_flow import ProfileFlow
 from .profile_steps import AddProfileSteps, EditProfileSteps
-from .profiles import FIRST_PROFILE_TITLE, SUBENTRY_TYPE, profiles
+from .profiles import SUBENTRY_TYPE, first_profile_title, profiles
 from .runtime import (
     CosyVoiceConfigEntry,
     async_check_credentials,
@@ -206,7 +206,11 @@ class CosyVoiceConfigFlow(AddProfileSteps, domain=DOMAIN):
         profile = ConfigSubentryData(
             data={},
             subentry_type=SUBENTRY_TYPE,
-            title=FIRST_PROFILE_TITLE,
+            title=first_profile_title(
+                subentry.title
+                for entry in self._async_current_entries(include_ignore=False)
+                for subentry in entry.subentries.values()
+            ),
             unique_id=None,
         )
         return self.async_create_entry(

@@ -76,11 +76,16 @@ class Health:
         self.spoken_by_fallback = 0
         self.last_error: LastError | None = None
         self.recent: deque[FailedMessage] = deque(maxlen=FAILURES_KEPT)
+        self.unspoken: dict[str, FailedMessage] = {}
+        """Each voice profile's latest message, by profile id, while CosyVoice did
+        not speak it: its entity shows it until CosyVoice speaks for it again."""
         self._listeners: list[Callable[[], None]] = []
 
-    def spoke(self) -> None:
-        """CosyVoice spoke a message."""
+    def spoke(self, profile_id: str | None = None) -> None:
+        """CosyVoice spoke a message (for the voice profile ``profile_id``)."""
         self.requests += 1
+        if profile_id is not None:
+            self.unspoken.pop(profile_id, None)
         self._changed()
 
     def failed(self, failure: FailedMessage, message: str) -> None:
@@ -91,6 +96,7 @@ class Health:
             self.spoken_by_fallback += 1
         self.last_error = LastError(failure.kind, message)
         self.recent.append(failure)
+        self.unspoken[failure.profile_id] = failure
         self._changed()
 
     def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:

@@ -1,9 +1,11 @@
-"""Repair issues: problems with the key, the account or a profile only the user can fix.
+"""Repair issues: what only the user can fix, and an outage while it lasts.
 
 A failed message explains itself once, to whoever asked for it; an issue stays in
-Settings → Repairs until the cause is gone. None can be fixed by a flow here: a key
-is re-entered in the reauthentication flow, an account is topped up in the console,
-a deleted voice or fallback engine is replaced in the profile's options.
+Settings → Repairs until the cause is gone. An outage is there because a newcomer
+looks there first when a speaker stays silent; it goes when CosyVoice answers. None
+can be fixed by a flow here: a key is re-entered in the reauthentication flow, an
+account is topped up in the console, a deleted voice or fallback engine is replaced
+in the profile's options.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ def invalid_auth_issue_id(entry_id: str) -> str:
 def account_issue_id(entry_id: str) -> str:
     """The issue of an account that cannot pay for speech."""
     return f"account_{entry_id}"
+
+
+def unreachable_issue_id(entry_id: str) -> str:
+    """The issue saying the entry's account cannot reach DashScope."""
+    return f"unreachable_{entry_id}"
 
 
 def voice_missing_issue_id(profile_id: str) -> str:
@@ -156,6 +163,28 @@ def async_create_account_issue(
 
 
 @callback
+def async_create_unreachable_issue(
+    hass: HomeAssistant, entry: CosyVoiceConfigEntry, error: CosyVoiceError
+) -> None:
+    """Say the service cannot be reached, and that it clears by itself."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        unreachable_issue_id(entry.entry_id),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="unreachable",
+        translation_placeholders={"name": entry.title, "detail": str(error)},
+    )
+
+
+@callback
+def async_delete_unreachable_issue(hass: HomeAssistant, entry_id: str) -> None:
+    """CosyVoice answers again."""
+    ir.async_delete_issue(hass, DOMAIN, unreachable_issue_id(entry_id))
+
+
+@callback
 def _async_create(
     hass: HomeAssistant,
     issue_id: str,
@@ -191,3 +220,4 @@ def async_delete_issues(hass: HomeAssistant, entry: CosyVoiceConfigEntry) -> Non
             hass, DOMAIN, fallback_missing_issue_id(profile.subentry_id)
         )
     async_delete_account_issue(hass, entry.entry_id)
+    async_delete_unreachable_issue(hass, entry.entry_id)

@@ -217,6 +217,12 @@ class ProfileFlow(ConfigSubentryFlow):
             data_schema=self.add_suggested_values_to_schema(
                 *form.settings_page(user_input)
             ),
+            # The dialog names the profile it changes.
+            description_placeholders=(
+                {"profile": self._get_reconfigure_subentry().title}
+                if step_id == "reconfigure"
+                else None
+            ),
             errors=errors,
         )
 

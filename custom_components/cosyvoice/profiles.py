@@ -8,7 +8,7 @@ one profile holding those options, whose entity keeps its entity id and unique i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
@@ -32,6 +32,19 @@ if TYPE_CHECKING:  # runtime.py builds on these
 SUBENTRY_TYPE: Final = "tts"
 FIRST_PROFILE_TITLE: Final = "CosyVoice"
 """The profile a new or migrated entry starts with (the entity's old name)."""
+
+
+def first_profile_title(taken: Iterable[str]) -> str:
+    """The first profile's name, told apart from the other accounts' profiles.
+
+    A second account's first profile would be a second "CosyVoice" in every
+    picker (media browser, fallback engines): it is "CosyVoice 2".
+    """
+    names = set(taken)
+    title, number = FIRST_PROFILE_TITLE, 2
+    while title in names:
+        title, number = f"{FIRST_PROFILE_TITLE} {number}", number + 1
+    return title
 
 
 def profiles(entry: CosyVoiceConfigEntry) -> list[ConfigSubentry]:

@@ -2,8 +2,8 @@
 
 What an error means is the client's to say (its kind, the key of its translation in
 ``strings.json``, and whether it is the caller's mistake); this module decides what a
-home sees of it: a new key asked for, a repair issue, the outage logged, the
-message counted and announced, and the translated error the caller gets. Speech,
+home sees of it: a new key asked for, a repair issue, the outage logged and shown
+in Repairs, the message counted, shown on its entity and announced, and the translated error the caller gets. Speech,
 keeping connections ready and setup all come here.
 """
 
@@ -30,7 +30,9 @@ from .health import FailedMessage
 from .issues import (
     async_create_account_issue,
     async_create_invalid_auth_issue,
+    async_create_unreachable_issue,
     async_delete_account_issue,
+    async_delete_unreachable_issue,
     async_update_voice_missing_issue,
 )
 from .profiles import entity_unique_id
@@ -108,7 +110,8 @@ def react(
     """
     if (reaction := REACTIONS.get(error.kind)) is not None:
         reaction(hass, entry, profile, error)
-    entry.runtime_data.availability.failed(error)
+    if entry.runtime_data.availability.failed(error):
+        async_create_unreachable_issue(hass, entry, error)
     if profile is not None:
         _count_and_announce(
             hass, entry, profile, error, fallback=fallback, length=length
@@ -157,16 +160,24 @@ def _count_and_announce(
 
 
 @callback
-def recovered(hass: HomeAssistant, entry: CosyVoiceConfigEntry, *, spoke: bool) -> None:
+def recovered(
+    hass: HomeAssistant,
+    entry: CosyVoiceConfigEntry,
+    *,
+    spoke: bool,
+    profile: ConfigSubentry | None = None,
+) -> None:
     """The service answered again.
 
     ``spoke``: CosyVoice spoke a message (call once per message; it is counted),
-    so the account pays. False for an answer that was no message (a connection
-    kept ready).
+    for ``profile``, so the account pays. False for an answer that was no message
+    (a connection kept ready).
     """
     back = entry.runtime_data.availability.succeeded()
+    if back:
+        async_delete_unreachable_issue(hass, entry.entry_id)
     if spoke:
-        entry.runtime_data.health.spoke()
+        entry.runtime_data.health.spoke(profile.subentry_id if profile else None)
         async_delete_account_issue(hass, entry.entry_id)
     if spoke or back:
         forget_fallback_audio(hass, entry)

@@ -40,6 +40,7 @@ from .fallback import (
     first_audio_deadline,
     profile_fallback,
 )
+from .health import FailedMessage
 from .issues import (
     async_update_fallback_missing_issue,
     async_update_voice_missing_issue,
@@ -124,7 +125,36 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         # when the entry reloads finishes with it, not with what is already gone.
         self._data = entry.runtime_data
         self._attr_unique_id = entity_unique_id(profile)
+        self._failure: FailedMessage | None = None
         self._describe(hass, profile)
+
+    async def async_added_to_hass(self) -> None:
+        """Show on this entity when its latest message was not spoken by CosyVoice."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._data.health.add_listener(self._async_health))
+        self._failure = self._data.health.unspoken.get(self._profile.subentry_id)
+
+    @callback
+    def _async_health(self) -> None:
+        failure = self._data.health.unspoken.get(self._profile.subentry_id)
+        if failure is not self._failure:
+            self._failure = failure
+            self.async_write_ha_state()
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Why the latest message was not spoken by CosyVoice, until one is again.
+
+        Where a newcomer looks first: the entity's card. Its kind (translated), when,
+        and the fallback engine that spoke it instead, if one did; never its text.
+        """
+        if (failure := self._failure) is None:
+            return None
+        return {
+            "last_error": failure.kind,
+            "failed_at": failure.at.isoformat(),
+            "spoken_by": failure.fallback,
+        }
 
     def _describe(self, hass: HomeAssistant, profile: ConfigSubentry) -> None:
         self._profile = profile
@@ -341,7 +371,7 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
     def _succeeded(self) -> None:
         """Speech came through: the service is reachable and the account pays."""
         if self._current():
-            recovered(self.hass, self._entry, spoke=True)
+            recovered(self.hass, self._entry, spoke=True, profile=self._profile)
 
     def _failed(
         self, err: CosyVoiceError, length: int | None = None

@@ -304,6 +304,10 @@ async def test_same_key_and_region_only_once(hass: HomeAssistant) -> None:
         result["flow_id"], _credentials("intl")
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    # Whose first profile is told apart from the first account's in every picker.
+    first, second = hass.config_entries.async_entries(DOMAIN)
+    assert [p.title for p in first.subentries.values()] == ["CosyVoice"]
+    assert [p.title for p in second.subentries.values()] == ["CosyVoice 2"]
 
 
 async def test_same_custom_endpoint_only_once(

@@ -69,6 +69,10 @@ async def test_an_outage_is_spoken_by_the_fallback_in_the_format_asked_for(
     # The same words, without the markup, and MP3 as the profile makes.
     assert spare.spoken == ["门开着。 Door open."]
     assert _is_mp3(audio)
+    # The entity's card says it was not CosyVoice, and who spoke instead.
+    attributes = hass.states.get(engine).attributes
+    assert attributes["last_error"] == "service_unavailable"
+    assert attributes["spoken_by"] == SPARE_ENTITY
 
 
 async def test_assist_gets_the_fallback_as_the_wav_it_asked_for(

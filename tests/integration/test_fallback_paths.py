@@ -173,7 +173,8 @@ async def test_streamed_text_goes_on_to_the_fallback_as_it_is_written(
             hass, SPARE_ENTITY, _written("The door ", "is open."), "en", "wav"
         )
         assert [c async for c in chunks] == [b"one", b"two", b"three"]
-    assert stream.text == ["The door ", "is open."]
+    # Piece by piece, as words: a space waits in case an emoji follows it.
+    assert stream.text == ["The door", " is open."]
     assert stream.whole is None
 
 
