@@ -31,8 +31,9 @@ from devtools.spare import SPARE_VOICE, add_spare_voice, profile_ids, set_fallba
 USERNAME = "dev"
 PASSWORD = "cosyvoice-dev"  # noqa: S105  # a local-only instance on 127.0.0.1
 EMULATOR_KEY = "sk-emulator"
-# Local media players (they play nothing aloud; their state shows the URL a speaker
-# would fetch), so the README's tts.speak examples run as written.
+# Local media players (they fetch the audio as a speaker does but play nothing aloud;
+# their state shows the URL and the fetch), so the README's tts.speak examples run
+# as written and a message that fails shows where a real speaker's would.
 PLAYER = ROOT / "devtools" / "custom_components" / "local_player"
 
 
@@ -240,7 +241,7 @@ def _greet(url: str, config_dir: Path, emulator: Emulator | None) -> None:
         "  try it: Media → Text-to-speech, Settings → Voice assistants, or the\n"
         "  README's examples in Developer tools → Actions: its home has the speakers\n"
         "  media_player.living_room and media_player.kitchen_speaker (local players:\n"
-        "  their attributes show the URL they were asked to play), a front door\n"
+        "  they fetch the audio; their attributes show the URL and what came), a front door\n"
         "  (binary_sensor.front_door; input_boolean.front_door_open opens it) and\n"
         f"  {develop_home.VOICE_SAMPLE} in Media → Local media"
     )

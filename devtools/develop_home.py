@@ -22,13 +22,15 @@ from urllib.parse import urlsplit
 from devtools.spare import SPARE_ENTITY
 
 HOME_YAML = """\
-# Two speakers for the examples: local players that play nothing aloud and show, in
-# their state's attributes, the URL a real speaker would fetch.
+# Two speakers for the examples: local players that fetch the audio as a speaker does
+# but play nothing aloud; their attributes show the URL and what the fetch got.
 media_player:
   - platform: local_player
     name: Living room
+    fetch: true
   - platform: local_player
     name: Kitchen speaker
+    fetch: true
 # The front door: turn "Front door open" on and off to open and close it.
 input_boolean:
   front_door_open:

@@ -56,10 +56,15 @@ async def _integrations(page: Page, url: str, out: Path) -> None:
 
 
 async def _config_flow(page: Page, url: str, out: Path) -> None:
+    """Adding CosyVoice again: the menu that leads to a voice profile, then the key."""
     await page.goto(f"{url}/config/integrations/dashboard/add?domain=cosyvoice")
     await page.get_by_role("button", name="OK").click(timeout=60_000)
-    await page.get_by_text("Connect to CosyVoice").wait_for(timeout=60_000)
+    await page.get_by_text("CosyVoice is set up already").wait_for(timeout=60_000)
     await page.wait_for_timeout(1000)  # the dialog's opening animation
+    await page.screenshot(path=out / "config-flow-menu.png")
+    await page.get_by_text("Add another DashScope account").first.click()
+    await page.get_by_text("Connect to CosyVoice").wait_for(timeout=60_000)
+    await page.wait_for_timeout(1000)
     await page.screenshot(path=out / "config-flow.png")
 
 
@@ -87,20 +92,36 @@ async def _profiles(page: Page, url: str, out: Path) -> None:
 
 
 async def _outage_card(page: Page, url: str, out: Path) -> None:
-    """A message not spoken, on the voice profile's entity card (its attributes)."""
-    await page.goto(f"{url}/config/entities?search=tts.cosyvoice")
-    await page.get_by_text("tts.cosyvoice", exact=True).first.click(timeout=60_000)
+    """A message not spoken, on the voice profile's entity card (its attributes).
+
+    2025.x shows them under *Attributes* on the card; 2026 under ⋮ → *Details*.
+    """
+    await page.goto(f"{url}/config/entities")
+    await page.wait_for_timeout(2000)
+    # The entity search (the "e" key) opens its card on every version.
+    await page.keyboard.press("e")
+    await page.wait_for_timeout(1000)
+    await page.keyboard.type("tts.cosyvoice")
+    await page.wait_for_timeout(1000)
+    await page.keyboard.press("Enter")
+    await page.wait_for_timeout(2000)
     attributes = page.get_by_text("Attributes", exact=True).filter(visible=True)
-    await attributes.first.click(timeout=60_000)
+    if await attributes.count():
+        await attributes.first.click()
+    else:
+        menu = page.get_by_role("button", name="Menu").filter(visible=True)
+        await menu.last.click()
+        await page.get_by_text("Details").filter(visible=True).first.click()
     await page.get_by_text("Latest message not spoken").first.wait_for(timeout=60_000)
     await page.wait_for_timeout(1000)
     await page.screenshot(path=out / "outage-entity-card.png")
 
 
 async def _outage_repairs(page: Page, url: str, out: Path) -> None:
-    """The same outage in Settings → Repairs."""
+    """The same outage in Settings → Repairs, opened."""
     await page.goto(f"{url}/config/repairs")
-    await page.get_by_text("cannot reach DashScope").first.wait_for(timeout=60_000)
+    await page.get_by_text("cannot reach DashScope").first.click(timeout=60_000)
+    await page.get_by_text("could not reach DashScope").first.wait_for(timeout=60_000)
     await page.wait_for_timeout(1000)
     await page.screenshot(path=out / "outage-repairs.png")
 

@@ -146,15 +146,15 @@ class CosyVoiceTTSEntity(TextToSpeechEntity):
         """Why the latest message was not spoken by CosyVoice, until one is again.
 
         Where a newcomer looks first: the entity's card. Its kind (translated), when,
-        and the fallback engine that spoke it instead, if one did; never its text.
+        and the fallback engine that spoke it instead, if one did (left out when
+        none did: the card would say "Unknown"); never its text.
         """
         if (failure := self._failure) is None:
             return None
-        return {
-            "last_error": failure.kind,
-            "failed_at": failure.at.isoformat(),
-            "spoken_by": failure.fallback,
-        }
+        shown = {"last_error": failure.kind, "failed_at": failure.at.isoformat()}
+        if failure.fallback is not None:
+            shown["spoken_by"] = failure.fallback
+        return shown
 
     def _describe(self, hass: HomeAssistant, profile: ConfigSubentry) -> None:
         self._profile = profile
