@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 
 from devtools import develop_home
+from devtools.develop_assist import AGENT, PIPELINE, add_streamed_answers
 from devtools.hass_release import NO_NEWEST, newest_hass_python, release_version
 from devtools.hass_runner import ROOT, Hass, HassApi, write_config
 from devtools.hass_socket import HassSocket
@@ -170,7 +171,7 @@ def write_home(config_dir: Path, port: int) -> None:
         config_dir,
         port,
         extra_yaml=develop_home.HOME_YAML + develop_home.EDITOR_YAML,
-        custom_components=[PLAYER, SPARE_VOICE],
+        custom_components=[PLAYER, SPARE_VOICE, AGENT],
     )
     for name, empty in (("automations.yaml", "[]\n"), ("scripts.yaml", "{}\n")):
         if not (config_dir / name).exists():
@@ -208,6 +209,10 @@ async def _set_up(api: HassApi, emulator: Emulator | None) -> bool:
             )
         if emulator is not None:
             await _readme_entity_ids(socket, emulator.ws_url)
+        if await add_streamed_answers(api, socket):
+            print(
+                f"Added the Assist pipeline {PIPELINE!r} (a slow agent, in Markdown)."
+            )
     return True
 
 
@@ -243,7 +248,10 @@ def _greet(url: str, config_dir: Path, emulator: Emulator | None) -> None:
         "  media_player.living_room and media_player.kitchen_speaker (local players:\n"
         "  they fetch the audio; their attributes show the URL and what came), a front door\n"
         "  (binary_sensor.front_door; input_boolean.front_door_open opens it) and\n"
-        f"  {develop_home.VOICE_SAMPLE} in Media → Local media"
+        f"  {develop_home.VOICE_SAMPLE} in Media → Local media\n"
+        f"  an assistant's streamed answer, in Markdown (the Assist pipeline {PIPELINE!r}),\n"
+        "  asked as a voice satellite asks:\n"
+        f"    .venv/bin/python -m devtools.develop_assist --url {url}"
     )
     if emulator is not None:
         pid = config_dir / "develop.pid"

@@ -1,7 +1,9 @@
-"""The agent: answers with the text it was asked to say, a few characters at a time.
+r"""The agent: answers with the text it was asked to say, a few characters at a time.
 
-The request is ``say: <answer>``; anything else is answered with a fixed sentence.
-Each delta comes after ``DELAY`` seconds, like tokens from a language model.
+The request is ``say: <answer>`` (``\n`` in it is a line break, so a one-line text box
+can ask for Markdown); anything else is answered as a language model answers a home,
+in Markdown (:data:`ANSWER`). Each delta comes after ``DELAY`` seconds, like tokens
+from a language model.
 """
 
 from __future__ import annotations
@@ -19,6 +21,19 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 DELAY = 0.03
 CHARS_PER_DELTA = 3
+ANSWER = """## Tonight 🌧️
+
+**Rain** is expected after *9 pm*, so:
+
+1. Close the `cover.living_room` blinds.
+2. Bring the bins in.
+
+| Room | Temp |
+|---|---|
+| Kitchen | 21 °C |
+
+See [the forecast](https://weather.example.com/today) for more. 今晚**有雨**，记得关窗。"""
+"""What an LLM writes: Markdown, a table, a link, an emoji; the voice says words."""
 
 
 async def async_setup_entry(
@@ -46,7 +61,11 @@ class StreamingAgent(conversation.ConversationEntity):
     async def _async_handle_message(
         self, user_input: conversation.ConversationInput, chat_log: Any
     ) -> conversation.ConversationResult:
-        answer = user_input.text.removeprefix("say:").strip() or "好的。"
+        text = user_input.text.strip()
+        if text.startswith("say:"):
+            answer = text.removeprefix("say:").strip().replace("\\n", "\n") or "好的。"
+        else:
+            answer = ANSWER
         async for _ in chat_log.async_add_delta_content_stream(
             self.entity_id, _deltas(answer)
         ):
