@@ -39,11 +39,7 @@ async def add_streamed_answers(api: HassApi, socket: HassSocket) -> bool:
     result = await api.add_entry("streaming_agent", {})
     if result.get("type") != "create_entry":
         raise RuntimeError(f"the streaming agent was not added: {result}")
-    async with asyncio.timeout(30.0):
-        while True:
-            if await api.state_or_none(AGENT_ENTITY) is not None:
-                break
-            await asyncio.sleep(0.25)
+    await api.wait_for_entity(AGENT_ENTITY)
     await socket.command("assist_pipeline/pipeline/create", **_pipeline())
     return True
 

@@ -493,6 +493,12 @@ class HassApi:
             state: dict[str, Any] = await response.json()
             return state
 
+    async def wait_for_entity(self, entity_id: str, timeout: float = 30.0) -> None:
+        """Until Home Assistant has a state for the entity (a new entry's), polled."""
+        async with asyncio.timeout(timeout):
+            while await self.state_or_none(entity_id) is None:  # noqa: ASYNC110
+                await asyncio.sleep(0.25)
+
     async def call(
         self,
         domain: str,

@@ -24,11 +24,8 @@ async def add_spare_voice(api: HassApi) -> bool:
     result = await api.add_entry("spare_voice", {})
     if result.get("type") != "create_entry":
         raise RuntimeError(f"the spare voice was not added: {result}")
-    async with asyncio.timeout(30.0):
-        while True:
-            if await api.state_or_none(SPARE_ENTITY) is not None:
-                return True
-            await asyncio.sleep(0.25)
+    await api.wait_for_entity(SPARE_ENTITY)
+    return True
 
 
 async def profile_ids(socket: HassSocket, entry_id: str) -> dict[str, str]:

@@ -2,9 +2,10 @@
 
 A TTS entity that turned unavailable would not be asked to speak at all, and its
 fallback with it, so an outage shows in the log, as a repair issue and on each
-voice profile's entity (:mod:`.reactions`). Only a request that failed for good (after the client's retries) counts, and only
-errors about reaching the service: a bad key or an empty account is a repair issue,
-and a bad message is the caller's problem.
+voice profile's entity (:mod:`.reactions`). Only a request that failed for good
+(after the client's retries) counts, and only errors about reaching the service: a
+bad key or an empty account is a repair issue, and a bad message is the caller's
+problem.
 """
 
 from __future__ import annotations

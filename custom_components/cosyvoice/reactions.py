@@ -3,8 +3,9 @@
 What an error means is the client's to say (its kind, the key of its translation in
 ``strings.json``, and whether it is the caller's mistake); this module decides what a
 home sees of it: a new key asked for, a repair issue, the outage logged and shown
-in Repairs, the message counted, shown on its entity and announced, and the translated error the caller gets. Speech,
-keeping connections ready and setup all come here.
+in Repairs, the message counted, shown on its entity and announced, and the
+translated error the caller gets. Speech, keeping connections ready and setup all
+come here.
 """
 
 from __future__ import annotations

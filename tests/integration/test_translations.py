@@ -51,6 +51,9 @@ def test_every_error_key_the_code_uses_is_translated() -> None:
     # The last-error sensor names every kind, and "none".
     states = strings["entity"]["sensor"]["last_error"]["state"]
     assert states.keys() == {"none", *ERROR_KINDS}
+    # So does the voice profile's entity card, for its latest message not spoken.
+    card = strings["entity"]["tts"]["speech"]["state_attributes"]["last_error"]
+    assert card["state"].keys() == set(ERROR_KINDS)
     sources = "\n".join(p.read_text() for p in ROOT.glob("*.py"))
     config_errors = set(re.findall(r'"base": "(\w+)"', sources))
     config_errors.add("invalid_url")
